@@ -1,0 +1,21 @@
+//! Annexa's database migrations: one module per step, the same history for SQLite and PostgreSQL.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261126_000001_foundation;
+mod m20261126_000002_identity;
+mod m20261126_000003_catalog;
+
+/// The ordered list of migrations applied by `annexa migrate` and at `serve` start-up.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261126_000001_foundation::Migration),
+            Box::new(m20261126_000002_identity::Migration),
+            Box::new(m20261126_000003_catalog::Migration),
+        ]
+    }
+}

@@ -1,0 +1,244 @@
+//! The HTTP layer: routes, DTOs and the OpenAPI document generated from them.
+
+pub mod auth;
+pub mod catalog;
+pub mod ops;
+pub mod organizations;
+pub mod pagination;
+pub mod responses;
+pub mod users;
+
+use actix_web::{HttpRequest, HttpResponse};
+use utoipa::{
+    Modify, OpenApi,
+    openapi::{
+        OpenApi as OpenApiDoc, PathItem, RefOr, Response,
+        path::Operation,
+        security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme},
+    },
+};
+use utoipa_actix_web::{AppExt, scope, service_config::ServiceConfig};
+
+use crate::error::{AppError, FieldError, Problem};
+
+/// Operations that need no bearer token.
+pub const PUBLIC_OPERATIONS: [&str; 4] = ["ops_healthz", "ops_readyz", "auth_token", "auth_revoke"];
+
+/// The static parts of the document; paths come from the registered services.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Annexa API",
+        description = "A headless JSON API that tells an organization how ready it is for its ISO/IEC 27001 \
+certification audit: controls (the Statement of Applicability), evidence, findings and readiness scores, \
+for AI companies and the GRC tools, ticketing systems and dashboards that integrate with them.\n\n\
+Errors are RFC 9457 `application/problem+json`. Lists use cursor pagination (`limit`, `cursor`, \
+`next_cursor`, `Link: rel=\"next\"`). Single resources carry an `ETag`; `PATCH`/`DELETE` honour `If-Match`."
+    ),
+    components(
+        schemas(Problem, FieldError),
+        responses(
+            responses::BadRequest,
+            responses::Unauthorized,
+            responses::Forbidden,
+            responses::NotFound,
+            responses::Conflict,
+            responses::PreconditionFailed,
+            responses::PayloadTooLarge,
+            responses::UnsupportedMediaType,
+            responses::UnprocessableEntity,
+            responses::TooManyRequests,
+            responses::InternalError,
+        )
+    ),
+    modifiers(&CommonResponses),
+    tags(
+        (name = "ops", description = "Liveness and readiness probes"),
+        (name = "auth", description = "Tokens (OAuth 2.0) and the current caller"),
+        (name = "users", description = "User accounts (platform admins)"),
+        (name = "organizations", description = "Organizations: the tenants"),
+        (name = "members", description = "Members of an organization and their roles"),
+        (name = "service-accounts", description = "Machine clients of an organization"),
+        (name = "catalog", description = "The shipped frameworks, requirements and mappings"),
+    )
+)]
+pub struct ApiDoc;
+
+/// Registers every operation (used both by the server and to build the document).
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(ops::ops_healthz).service(ops::ops_readyz).service(
+        scope::scope("/api/v1")
+            .service(auth::auth_token)
+            .service(auth::auth_revoke)
+            .service(auth::me_get)
+            .service(users::user_create)
+            .service(users::user_list)
+            .service(organizations::organization_list)
+            .service(organizations::organization_create)
+            .service(organizations::organization_get)
+            .service(organizations::organization_update)
+            .service(organizations::organization_delete)
+            .service(organizations::member_list)
+            .service(organizations::member_create)
+            .service(organizations::member_get)
+            .service(organizations::member_update)
+            .service(organizations::member_delete)
+            .service(organizations::service_account_list)
+            .service(organizations::service_account_create)
+            .service(organizations::service_account_delete)
+            .service(catalog::framework_list)
+            .service(catalog::framework_get)
+            .service(catalog::requirement_list)
+            .service(catalog::requirement_get)
+            .service(catalog::mapping_list),
+    );
+}
+
+fn operations_mut(item: &mut PathItem) -> impl Iterator<Item = &mut Operation> {
+    [
+        item.get.as_mut(),
+        item.put.as_mut(),
+        item.post.as_mut(),
+        item.delete.as_mut(),
+        item.options.as_mut(),
+        item.head.as_mut(),
+        item.patch.as_mut(),
+        item.trace.as_mut(),
+    ]
+    .into_iter()
+    .flatten()
+}
+
+/// Adds what every operation shares: `bearerAuth` and 401 on protected operations, 500 everywhere.
+struct CommonResponses;
+
+impl Modify for CommonResponses {
+    fn modify(&self, openapi: &mut OpenApiDoc) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearerAuth",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .description(Some("An access token from `POST /api/v1/auth/token`"))
+                    .build(),
+            ),
+        );
+        for item in openapi.paths.paths.values_mut() {
+            for operation in operations_mut(item) {
+                let public = operation
+                    .operation_id
+                    .as_deref()
+                    .is_some_and(|id| PUBLIC_OPERATIONS.contains(&id));
+                let responses = &mut operation.responses.responses;
+                if !public {
+                    operation.security = Some(vec![SecurityRequirement::new(
+                        "bearerAuth",
+                        Vec::<String>::new(),
+                    )]);
+                    responses
+                        .entry("401".to_owned())
+                        .or_insert_with(|| RefOr::Ref(utoipa::openapi::Ref::from_response_name("Unauthorized")));
+                }
+                responses
+                    .entry("500".to_owned())
+                    .or_insert_with(|| RefOr::Ref(utoipa::openapi::Ref::from_response_name("InternalError")));
+                let mut sorted: Vec<(String, RefOr<Response>)> = std::mem::take(responses).into_iter().collect();
+                sorted.sort_by(|a, b| a.0.cmp(&b.0));
+                responses.extend(sorted);
+            }
+        }
+    }
+}
+
+/// The OpenAPI document, exactly as checked in at `openapi/openapi.json`.
+pub fn openapi() -> OpenApiDoc {
+    let (_, mut doc) = actix_web::App::new()
+        .into_utoipa_app()
+        .openapi(ApiDoc::openapi())
+        .configure(configure)
+        .split_for_parts();
+    CommonResponses.modify(&mut doc);
+    doc.info.version = env!("CARGO_PKG_VERSION").to_owned();
+    doc
+}
+
+/// The document rendered as checked in (pretty JSON and a final newline).
+pub fn openapi_json() -> String {
+    let mut json = openapi().to_pretty_json().unwrap_or_else(|_| "{}".to_owned());
+    json.push('\n');
+    json
+}
+
+/// Unknown paths are 404 and known paths with another method are 405, both as problems.
+pub async fn fallback(req: HttpRequest) -> actix_web::Result<HttpResponse> {
+    let allowed = allowed_methods(req.path());
+    if allowed.is_empty() {
+        return Err(AppError::NotFound("resource").into());
+    }
+    Err(AppError::MethodNotAllowed {
+        allow: allowed.join(", "),
+    }
+    .into())
+}
+
+fn template_matches(template: &str, path: &str) -> bool {
+    let mut t = template.trim_end_matches('/').split('/');
+    let mut p = path.trim_end_matches('/').split('/');
+    loop {
+        match (t.next(), p.next()) {
+            (None, None) => return true,
+            (Some(ts), Some(ps)) if ts.starts_with('{') || ts == ps => {
+                if ts.starts_with('{') && ps.is_empty() {
+                    return false;
+                }
+            }
+            _ => return false,
+        }
+    }
+}
+
+fn allowed_methods(path: &str) -> Vec<&'static str> {
+    static ROUTES: std::sync::LazyLock<Vec<(String, Vec<&'static str>)>> = std::sync::LazyLock::new(|| {
+        openapi()
+            .paths
+            .paths
+            .iter()
+            .map(|(template, item)| {
+                let methods = [
+                    ("GET", item.get.is_some()),
+                    ("PUT", item.put.is_some()),
+                    ("POST", item.post.is_some()),
+                    ("DELETE", item.delete.is_some()),
+                    ("PATCH", item.patch.is_some()),
+                ]
+                .into_iter()
+                .filter_map(|(m, present)| present.then_some(m))
+                .collect();
+                (template.clone(), methods)
+            })
+            .collect()
+    });
+    let mut allowed: Vec<&'static str> = ROUTES
+        .iter()
+        .filter(|(template, _)| template_matches(template, path))
+        .flat_map(|(_, methods)| methods.iter().copied())
+        .collect();
+    allowed.sort_unstable();
+    allowed.dedup();
+    allowed
+}
+
+#[cfg(test)]
+mod tests {
+    use super::template_matches;
+
+    #[test]
+    fn templates_match_paths() {
+        assert!(template_matches("/api/v1/organizations/{org_id}", "/api/v1/organizations/abc"));
+        assert!(!template_matches("/api/v1/organizations/{org_id}", "/api/v1/organizations"));
+        assert!(!template_matches("/api/v1/organizations/{org_id}", "/api/v1/organizations/a/b"));
+        assert!(template_matches("/healthz", "/healthz"));
+    }
+}

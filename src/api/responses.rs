@@ -1,0 +1,140 @@
+//! Reusable OpenAPI error responses (all `application/problem+json`) and response helpers.
+
+use actix_web::{
+    HttpMessage, HttpRequest, HttpResponse,
+    http::{StatusCode, header},
+};
+use serde::Serialize;
+use utoipa::ToResponse;
+
+use crate::{
+    error::Problem,
+    service::{
+        idempotency::{Created, Outcome},
+        version::{IfMatch, etag},
+    },
+};
+
+/// The request is malformed: invalid JSON, unknown fields, wrong types or bad parameters.
+#[derive(ToResponse)]
+#[response(content_type = "application/problem+json")]
+pub struct BadRequest(#[allow(dead_code)] Problem);
+
+/// A bearer token is missing, malformed, expired or revoked.
+#[derive(ToResponse)]
+#[response(
+    content_type = "application/problem+json",
+    headers(("WWW-Authenticate" = String, description = "`Bearer realm=\"annexa\"`"))
+)]
+pub struct Unauthorized(#[allow(dead_code)] Problem);
+
+/// The caller's role does not allow this operation.
+#[derive(ToResponse)]
+#[response(content_type = "application/problem+json")]
+pub struct Forbidden(#[allow(dead_code)] Problem);
+
+/// The resource does not exist or belongs to another organization.
+#[derive(ToResponse)]
+#[response(content_type = "application/problem+json")]
+pub struct NotFound(#[allow(dead_code)] Problem);
+
+/// The request conflicts with the current state (duplicate, last admin, invalid transition).
+#[derive(ToResponse)]
+#[response(content_type = "application/problem+json")]
+pub struct Conflict(#[allow(dead_code)] Problem);
+
+/// `If-Match` does not match the resource's current `ETag`.
+#[derive(ToResponse)]
+#[response(content_type = "application/problem+json")]
+pub struct PreconditionFailed(#[allow(dead_code)] Problem);
+
+/// The body is larger than allowed (JSON bodies: 1 MiB).
+#[derive(ToResponse)]
+#[response(content_type = "application/problem+json")]
+pub struct PayloadTooLarge(#[allow(dead_code)] Problem);
+
+/// The body's `Content-Type` is not accepted.
+#[derive(ToResponse)]
+#[response(content_type = "application/problem+json")]
+pub struct UnsupportedMediaType(#[allow(dead_code)] Problem);
+
+/// The request is well formed but semantically invalid (see `errors`).
+#[derive(ToResponse)]
+#[response(content_type = "application/problem+json")]
+pub struct UnprocessableEntity(#[allow(dead_code)] Problem);
+
+/// Too many requests; retry after the number of seconds in `Retry-After`.
+#[derive(ToResponse)]
+#[response(
+    content_type = "application/problem+json",
+    headers(("Retry-After" = u64, description = "Seconds to wait before retrying"))
+)]
+pub struct TooManyRequests(#[allow(dead_code)] Problem);
+
+/// An unexpected fault of the service (logged with the request id; never caused by client input).
+#[derive(ToResponse)]
+#[response(content_type = "application/problem+json")]
+pub struct InternalError(#[allow(dead_code)] Problem);
+
+/// The parsed `If-Match` header, if any.
+pub fn if_match(req: &HttpRequest) -> Option<IfMatch> {
+    req.headers()
+        .get(header::IF_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .map(IfMatch::parse)
+}
+
+/// The `Idempotency-Key` header, if any.
+pub fn idempotency_key(req: &HttpRequest) -> Option<String> {
+    req.headers()
+        .get("idempotency-key")
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+}
+
+/// 200 with the resource and its `ETag`.
+pub fn ok_with_etag<T: Serialize>(version: i32, body: &T) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::ETAG, etag(version)))
+        .json(body)
+}
+
+/// The body of a create, ready to be stored for idempotent replay.
+pub fn created<T: Serialize>(location: String, body: &T) -> crate::error::Result<Created> {
+    Ok(Created {
+        status: 201,
+        body: serde_json::to_value(body).map_err(crate::error::AppError::internal)?,
+        location: Some(location),
+    })
+}
+
+/// Renders a create (fresh or replayed): status, `Location`, `ETag` from the body's `version`.
+pub fn created_response(outcome: Outcome) -> HttpResponse {
+    let (created, replayed) = match outcome {
+        Outcome::Fresh(c) => (c, false),
+        Outcome::Replayed(c) => (c, true),
+    };
+    let mut builder =
+        HttpResponse::build(StatusCode::from_u16(created.status).unwrap_or(StatusCode::CREATED));
+    if let Some(location) = &created.location {
+        builder.insert_header((header::LOCATION, location.clone()));
+    }
+    if let Some(version) = created.body.get("version").and_then(serde_json::Value::as_i64) {
+        builder.insert_header((header::ETAG, format!("\"{version}\"")));
+    }
+    if replayed {
+        builder.insert_header(("idempotent-replayed", "true"));
+    }
+    builder.json(created.body)
+}
+
+/// The request path, for `Location` headers of created sub-resources.
+pub fn path_of(req: &HttpRequest) -> String {
+    req.path().trim_end_matches('/').to_owned()
+}
+
+/// The request id assigned by the middleware.
+pub fn request_id(req: &HttpRequest) -> Option<String> {
+    req.extensions()
+        .get::<crate::telemetry::RequestId>()
+        .map(|r| r.0.clone())
+}

@@ -1,0 +1,167 @@
+//! Settings from the command line and the environment (`ANNEXA_*`), validated before anything binds.
+
+use std::net::SocketAddr;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// The `annexa` command line.
+#[derive(Debug, Parser)]
+#[command(
+    name = "annexa",
+    version,
+    about = "Annexa: a headless JSON API for ISO/IEC 27001 audit readiness.",
+    long_about = "Annexa: a headless JSON API for ISO/IEC 27001 audit readiness.\n\n\
+                  Every option can also be set through the environment variable shown beside it."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub settings: Settings,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// What to do; `serve` when no command is given.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Apply pending migrations, load the catalog and serve the API (the default).
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Print the OpenAPI document to standard output.
+    Openapi,
+    /// Manage users from the command line.
+    #[command(subcommand)]
+    User(UserCommand),
+}
+
+/// `annexa user …`
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a user (optionally a platform admin).
+    Create(UserCreateArgs),
+}
+
+/// Arguments of `annexa user create`.
+#[derive(Debug, Args)]
+pub struct UserCreateArgs {
+    /// The user's email address (their login name).
+    #[arg(long)]
+    pub email: String,
+    /// The password, at least 12 characters.
+    #[arg(long, env = "ANNEXA_USER_PASSWORD", hide_env_values = true)]
+    pub password: String,
+    /// The display name (defaults to the email address).
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Make the user a platform admin (creates organizations and users, acts as admin everywhere).
+    #[arg(long)]
+    pub platform_admin: bool,
+}
+
+/// Log output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Pretty,
+    /// One JSON object per line.
+    Json,
+}
+
+/// Service settings.
+#[derive(Debug, Clone, Args)]
+pub struct Settings {
+    /// Database URL: a SQLite file (`sqlite://annexa.db`, created if missing) or PostgreSQL (`postgres://user@host/db`).
+    #[arg(long, global = true, env = "ANNEXA_DATABASE_URL", default_value = "sqlite://annexa.db", value_parser = parse_database_url)]
+    pub database_url: String,
+    /// Address and port to listen on.
+    #[arg(long, global = true, env = "ANNEXA_BIND", default_value = "127.0.0.1:8080")]
+    pub bind: SocketAddr,
+    /// HS256 signing key for access tokens (at least 32 bytes). When unset, a random one is generated once and kept in the database.
+    #[arg(long, global = true, env = "ANNEXA_JWT_SECRET", hide_env_values = true, value_parser = parse_jwt_secret)]
+    pub jwt_secret: Option<String>,
+    /// Largest evidence file accepted, in bytes.
+    #[arg(long, global = true, env = "ANNEXA_MAX_UPLOAD_BYTES", default_value_t = 25 * 1024 * 1024, value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_upload_bytes: u64,
+    /// Log format: `pretty` or `json`. The level is set with `RUST_LOG` (default `info`).
+    #[arg(long, global = true, env = "ANNEXA_LOG_FORMAT", value_enum, default_value = "pretty")]
+    pub log_format: LogFormat,
+    /// Email of the platform admin created on first start when there are no users.
+    #[arg(long, global = true, env = "ANNEXA_BOOTSTRAP_ADMIN_EMAIL")]
+    pub bootstrap_admin_email: Option<String>,
+    /// Password of that admin; when unset, a random one is printed once to the console.
+    #[arg(long, global = true, env = "ANNEXA_BOOTSTRAP_ADMIN_PASSWORD", hide_env_values = true)]
+    pub bootstrap_admin_password: Option<String>,
+    /// Lifetime of access tokens, in seconds.
+    #[arg(long, global = true, env = "ANNEXA_ACCESS_TOKEN_TTL", default_value_t = 900, value_parser = clap::value_parser!(u64).range(30..=86_400))]
+    pub access_token_ttl: u64,
+    /// Database connection pool size.
+    #[arg(long, global = true, env = "ANNEXA_DB_POOL_SIZE", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=200))]
+    pub db_pool_size: u32,
+}
+
+impl Settings {
+    /// Settings with every default, for a given database (tests and tools).
+    pub fn with_database(database_url: &str) -> Self {
+        Self {
+            database_url: database_url.to_owned(),
+            bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+            jwt_secret: None,
+            max_upload_bytes: 25 * 1024 * 1024,
+            log_format: LogFormat::Pretty,
+            bootstrap_admin_email: None,
+            bootstrap_admin_password: None,
+            access_token_ttl: 900,
+            db_pool_size: 10,
+        }
+    }
+
+    /// Whether the database is SQLite (as opposed to PostgreSQL).
+    pub fn is_sqlite(&self) -> bool {
+        self.database_url.starts_with("sqlite:")
+    }
+}
+
+fn parse_database_url(value: &str) -> Result<String, String> {
+    let parsed = url::Url::parse(value).map_err(|e| format!("not a URL ({e})"))?;
+    match parsed.scheme() {
+        "sqlite" | "postgres" | "postgresql" => Ok(value.to_owned()),
+        other => Err(format!(
+            "unsupported scheme `{other}` (use sqlite://… or postgres://…)"
+        )),
+    }
+}
+
+fn parse_jwt_secret(value: &str) -> Result<String, String> {
+    if value.len() < 32 {
+        return Err("must be at least 32 bytes long".to_owned());
+    }
+    Ok(value.to_owned())
+}
+
+impl Cli {
+    /// Parses the command line; on a bad value prints one clear line and exits non-zero.
+    pub fn parse_or_exit() -> Self {
+        match Self::try_parse() {
+            Ok(cli) => cli,
+            Err(err) => {
+                use clap::error::ErrorKind;
+                if matches!(
+                    err.kind(),
+                    ErrorKind::DisplayHelp
+                        | ErrorKind::DisplayVersion
+                        | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+                ) {
+                    err.exit();
+                }
+                let rendered = err.render().to_string();
+                let line = rendered
+                    .lines()
+                    .find(|l| !l.trim().is_empty())
+                    .unwrap_or("invalid arguments")
+                    .trim_start_matches("error: ");
+                eprintln!("annexa: configuration error: {line}");
+                std::process::exit(2);
+            }
+        }
+    }
+}

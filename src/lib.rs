@@ -1,0 +1,13 @@
+//! Annexa: a headless JSON API for ISO/IEC 27001 audit readiness (library root).
+
+pub mod api;
+pub mod auth;
+pub mod catalog;
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod error;
+pub mod service;
+pub mod startup;
+pub mod state;
+pub mod telemetry;

@@ -1,0 +1,10 @@
+//! Use cases: authorization decisions, transactions and queries through sea-orm.
+
+pub mod audit;
+pub mod authz;
+pub mod catalog;
+pub mod idempotency;
+pub mod identity;
+pub mod page;
+pub mod tokens;
+pub mod version;
