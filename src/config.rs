@@ -74,7 +74,12 @@ pub struct Settings {
     #[arg(long, global = true, env = "ANNEXA_DATABASE_URL", default_value = "sqlite://annexa.db", value_parser = parse_database_url)]
     pub database_url: String,
     /// Address and port to listen on.
-    #[arg(long, global = true, env = "ANNEXA_BIND", default_value = "127.0.0.1:8080")]
+    #[arg(
+        long,
+        global = true,
+        env = "ANNEXA_BIND",
+        default_value = "127.0.0.1:8080"
+    )]
     pub bind: SocketAddr,
     /// HS256 signing key for access tokens (at least 32 bytes). When unset, a random one is generated once and kept in the database.
     #[arg(long, global = true, env = "ANNEXA_JWT_SECRET", hide_env_values = true, value_parser = parse_jwt_secret)]
@@ -83,13 +88,24 @@ pub struct Settings {
     #[arg(long, global = true, env = "ANNEXA_MAX_UPLOAD_BYTES", default_value_t = 25 * 1024 * 1024, value_parser = clap::value_parser!(u64).range(1..))]
     pub max_upload_bytes: u64,
     /// Log format: `pretty` or `json`. The level is set with `RUST_LOG` (default `info`).
-    #[arg(long, global = true, env = "ANNEXA_LOG_FORMAT", value_enum, default_value = "pretty")]
+    #[arg(
+        long,
+        global = true,
+        env = "ANNEXA_LOG_FORMAT",
+        value_enum,
+        default_value = "pretty"
+    )]
     pub log_format: LogFormat,
     /// Email of the platform admin created on first start when there are no users.
     #[arg(long, global = true, env = "ANNEXA_BOOTSTRAP_ADMIN_EMAIL")]
     pub bootstrap_admin_email: Option<String>,
     /// Password of that admin; when unset, a random one is printed once to the console.
-    #[arg(long, global = true, env = "ANNEXA_BOOTSTRAP_ADMIN_PASSWORD", hide_env_values = true)]
+    #[arg(
+        long,
+        global = true,
+        env = "ANNEXA_BOOTSTRAP_ADMIN_PASSWORD",
+        hide_env_values = true
+    )]
     pub bootstrap_admin_password: Option<String>,
     /// Lifetime of access tokens, in seconds.
     #[arg(long, global = true, env = "ANNEXA_ACCESS_TOKEN_TTL", default_value_t = 900, value_parser = clap::value_parser!(u64).range(30..=86_400))]
@@ -97,6 +113,9 @@ pub struct Settings {
     /// Database connection pool size.
     #[arg(long, global = true, env = "ANNEXA_DB_POOL_SIZE", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=200))]
     pub db_pool_size: u32,
+    /// HTTP worker threads (default: one per CPU core).
+    #[arg(long, global = true, env = "ANNEXA_WORKERS", value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub workers: Option<u16>,
 }
 
 impl Settings {
@@ -112,6 +131,7 @@ impl Settings {
             bootstrap_admin_password: None,
             access_token_ttl: 900,
             db_pool_size: 10,
+            workers: None,
         }
     }
 

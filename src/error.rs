@@ -154,7 +154,9 @@ impl AppError {
             other => other.to_string(),
         };
         let errors = match self {
-            Self::BadRequest { errors, .. } | Self::Invalid { errors, .. } if !errors.is_empty() => {
+            Self::BadRequest { errors, .. } | Self::Invalid { errors, .. }
+                if !errors.is_empty() =>
+            {
                 Some(errors.clone())
             }
             _ => None,

@@ -37,7 +37,8 @@ async fn main() {
             telemetry::init(settings.log_format);
             let result: Result<String, StartupError> = async {
                 let (email, name) = identity::validate_new_user(&args.email, args.name.as_deref())?;
-                check_password(&args.password).map_err(|m| StartupError(format!("password {m}")))?;
+                check_password(&args.password)
+                    .map_err(|m| StartupError(format!("password {m}")))?;
                 let conn = db::connect(&settings).await?;
                 db::migrate(&conn).await?;
                 let hash = password::hash(&args.password).await?;

@@ -2,9 +2,7 @@
 
 use std::{net::TcpListener, sync::Arc, time::Duration};
 
-use actix_web::{
-    App, HttpResponse, HttpServer, dev::Server, middleware::from_fn, web,
-};
+use actix_web::{App, HttpResponse, HttpServer, dev::Server, middleware::from_fn, web};
 use sea_orm::{ActiveValue::Set, DatabaseConnection, EntityTrait, sea_query::OnConflict};
 use tracing_actix_web::TracingLogger;
 use utoipa_actix_web::AppExt;
@@ -52,7 +50,10 @@ const JWT_SECRET_SETTING: &str = "jwt_secret";
 
 /// The configured JWT secret, or the one kept in the database (generated once, so that
 /// restarts and replicas agree).
-async fn resolve_jwt_secret(db_conn: &DatabaseConnection, settings: &Settings) -> Result<String, StartupError> {
+async fn resolve_jwt_secret(
+    db_conn: &DatabaseConnection,
+    settings: &Settings,
+) -> Result<String, StartupError> {
     if let Some(secret) = &settings.jwt_secret {
         return Ok(secret.clone());
     }
@@ -61,7 +62,11 @@ async fn resolve_jwt_secret(db_conn: &DatabaseConnection, settings: &Settings) -
         value: Set(random_token(48)),
         created_at: Set(db::now()),
     })
-    .on_conflict(OnConflict::column(entity::setting::Column::Key).do_nothing().to_owned())
+    .on_conflict(
+        OnConflict::column(entity::setting::Column::Key)
+            .do_nothing()
+            .to_owned(),
+    )
     .exec_without_returning(db_conn)
     .await?;
     entity::setting::Entity::find_by_id(JWT_SECRET_SETTING.to_owned())
@@ -128,7 +133,11 @@ impl Application {
         let port = listener.local_addr()?.port();
         let server = serve(listener, state.clone())?;
         spawn_housekeeping(state.db.clone());
-        Ok(Self { server, port, state })
+        Ok(Self {
+            server,
+            port,
+            state,
+        })
     }
 
     /// The bound port.
@@ -149,8 +158,8 @@ impl Application {
 
 /// Purges expired token records and idempotency keys every hour.
 fn spawn_housekeeping(db_conn: DatabaseConnection) {
-    actix_web::rt::spawn(async move {
-        let mut interval = actix_web::rt::time::interval(Duration::from_secs(3600));
+    tokio::spawn(async move {
+        let mut interval = tokio::time::interval(Duration::from_secs(3600));
         loop {
             interval.tick().await;
             if let Err(err) = tokens::purge_expired(&db_conn).await {
@@ -161,6 +170,7 @@ fn spawn_housekeeping(db_conn: DatabaseConnection) {
 }
 
 fn serve(listener: TcpListener, state: AppState) -> Result<Server, StartupError> {
+    let workers = state.settings.workers.map(usize::from);
     let data = web::Data::new(state);
     let spec = web::Data::new(api::openapi_json());
     let server = HttpServer::new(move || {
@@ -191,7 +201,11 @@ fn serve(listener: TcpListener, state: AppState) -> Result<Server, StartupError>
             .default_service(web::to(api::fallback))
     })
     .listen(listener)?
-    .shutdown_timeout(10)
-    .run();
+    .shutdown_timeout(10);
+    let server = match workers {
+        Some(n) => server.workers(n),
+        None => server,
+    };
+    let server = server.run();
     Ok(server)
 }

@@ -29,7 +29,12 @@ pub fn init(format: LogFormat) {
     let result = match format {
         LogFormat::Pretty => registry.with(fmt::layer().with_target(false)).try_init(),
         LogFormat::Json => registry
-            .with(fmt::layer().json().flatten_event(true).with_current_span(true))
+            .with(
+                fmt::layer()
+                    .json()
+                    .flatten_event(true)
+                    .with_current_span(true),
+            )
             .try_init(),
     };
     // A subscriber may already be installed (tests build several apps in one process).
@@ -61,7 +66,15 @@ pub async fn request_context(
     let path = req.path().to_owned();
 
     let mut res = next.call(req).await?.map_into_boxed_body();
-    let problem = res.response().extensions().get::<Problem>().cloned();
+    let mut problem = res.response().extensions().get::<Problem>().cloned();
+    if problem.is_none() && needs_problem_body(res.response()) {
+        // An error produced by actix itself (e.g. a body over the limit): render it as a problem too.
+        problem = Some(generic_problem(res.status()));
+        res.headers_mut().insert(
+            actix_web::http::header::CONTENT_TYPE,
+            HeaderValue::from_static(crate::error::PROBLEM_JSON),
+        );
+    }
     if let Some(mut problem) = problem {
         problem.instance = Some(path);
         problem.request_id = Some(request_id.clone());
@@ -73,6 +86,33 @@ pub async fn request_context(
             .insert(HeaderName::from_static(REQUEST_ID_HEADER), value);
     }
     Ok(res)
+}
+
+fn needs_problem_body(res: &actix_web::HttpResponse<BoxBody>) -> bool {
+    let status = res.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return false;
+    }
+    let content_type = res
+        .headers()
+        .get(actix_web::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    !content_type.contains("json")
+}
+
+fn generic_problem(status: actix_web::http::StatusCode) -> Problem {
+    let title = status.canonical_reason().unwrap_or("Error").to_owned();
+    let slug = title.to_lowercase().replace(' ', "-");
+    Problem {
+        problem_type: format!("urn:annexa:problem:{slug}"),
+        detail: format!("{title} ({})", status.as_u16()),
+        title,
+        status: status.as_u16(),
+        instance: None,
+        request_id: None,
+        errors: None,
+    }
 }
 
 /// A lean root span per request (method, route, request id, status) and one line when it ends.

@@ -119,7 +119,10 @@ impl MigrationTrait for Migration {
                     .col(timestamp_with_time_zone(ServiceAccounts::UpdatedAt))
                     .foreign_key(&mut fk_cascade(
                         "fk_service_accounts_organization",
-                        (Alias::new("service_accounts"), Alias::new("organization_id")),
+                        (
+                            Alias::new("service_accounts"),
+                            Alias::new("organization_id"),
+                        ),
                         (Alias::new("organizations"), Alias::new("id")),
                     ))
                     .to_owned(),

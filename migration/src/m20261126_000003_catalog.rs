@@ -166,7 +166,12 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        for table in ["mappings", "requirement_attributes", "requirements", "frameworks"] {
+        for table in [
+            "mappings",
+            "requirement_attributes",
+            "requirements",
+            "frameworks",
+        ] {
             manager
                 .drop_table(Table::drop().table(Alias::new(table)).to_owned())
                 .await?;

@@ -91,7 +91,8 @@ pub struct OAuthError {
 
 fn oauth_error(status: u16, error: OAuthErrorCode, description: String) -> HttpResponse {
     let mut builder = HttpResponse::build(
-        actix_web::http::StatusCode::from_u16(status).unwrap_or(actix_web::http::StatusCode::BAD_REQUEST),
+        actix_web::http::StatusCode::from_u16(status)
+            .unwrap_or(actix_web::http::StatusCode::BAD_REQUEST),
     );
     builder
         .insert_header((header::CACHE_CONTROL, "no-store"))
@@ -106,7 +107,10 @@ fn oauth_error(status: u16, error: OAuthErrorCode, description: String) -> HttpR
 }
 
 /// Parses a JSON or form body by its content type.
-fn parse_body<T: DeserializeOwned>(req: &HttpRequest, body: &[u8]) -> std::result::Result<T, HttpResponse> {
+fn parse_body<T: DeserializeOwned>(
+    req: &HttpRequest,
+    body: &[u8],
+) -> std::result::Result<T, Box<HttpResponse>> {
     let content_type = req
         .headers()
         .get(header::CONTENT_TYPE)
@@ -118,20 +122,30 @@ fn parse_body<T: DeserializeOwned>(req: &HttpRequest, body: &[u8]) -> std::resul
     } else if content_type.starts_with("application/x-www-form-urlencoded") {
         serde_urlencoded::from_bytes::<T>(body).map_err(|e| e.to_string())
     } else {
-        return Err(actix_web::ResponseError::error_response(
+        return Err(Box::new(actix_web::ResponseError::error_response(
             &AppError::UnsupportedMediaType(
                 "send application/x-www-form-urlencoded or application/json".to_owned(),
             ),
-        ));
+        )));
     };
-    parsed.map_err(|e| oauth_error(400, OAuthErrorCode::InvalidRequest, format!("the request body is invalid: {e}")))
+    parsed.map_err(|e| {
+        Box::new(oauth_error(
+            400,
+            OAuthErrorCode::InvalidRequest,
+            format!("the request body is invalid: {e}"),
+        ))
+    })
 }
 
 /// Client credentials from `Authorization: Basic` (RFC 6749 §2.3.1), if present.
 fn basic_credentials(req: &HttpRequest) -> Option<(String, String)> {
     let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
-    let encoded = value.strip_prefix("Basic ").or_else(|| value.strip_prefix("basic "))?;
-    let decoded = base64::engine::general_purpose::STANDARD.decode(encoded.trim()).ok()?;
+    let encoded = value
+        .strip_prefix("Basic ")
+        .or_else(|| value.strip_prefix("basic "))?;
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(encoded.trim())
+        .ok()?;
     let text = String::from_utf8(decoded).ok()?;
     let (id, secret) = text.split_once(':')?;
     let unescape = |s: &str| {
@@ -168,23 +182,41 @@ fn basic_credentials(req: &HttpRequest) -> Option<(String, String)> {
     )
 )]
 #[post("/auth/token")]
-pub async fn auth_token(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes) -> Result<HttpResponse> {
+pub async fn auth_token(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> Result<HttpResponse> {
     let request: TokenRequest = match parse_body(&req, &body) {
         Ok(r) => r,
-        Err(response) => return Ok(response),
+        Err(response) => return Ok(*response),
     };
     let outcome = match request.grant_type.as_str() {
         "password" => {
-            tokens::password_grant(&state.db, &state.jwt, request.username.as_deref(), request.password.as_deref()).await
+            tokens::password_grant(
+                &state.db,
+                &state.jwt,
+                request.username.as_deref(),
+                request.password.as_deref(),
+            )
+            .await
         }
         "client_credentials" => {
             let (id, secret) = match basic_credentials(&req) {
                 Some((id, secret)) => (Some(id), Some(secret)),
                 None => (request.client_id.clone(), request.client_secret.clone()),
             };
-            tokens::client_credentials_grant(&state.db, &state.jwt, id.as_deref(), secret.as_deref()).await
+            tokens::client_credentials_grant(
+                &state.db,
+                &state.jwt,
+                id.as_deref(),
+                secret.as_deref(),
+            )
+            .await
         }
-        "refresh_token" => tokens::refresh_grant(&state.db, &state.jwt, request.refresh_token.as_deref()).await,
+        "refresh_token" => {
+            tokens::refresh_grant(&state.db, &state.jwt, request.refresh_token.as_deref()).await
+        }
         other => Err(GrantError::UnsupportedGrantType(format!(
             "grant_type `{other}` is not supported (use password, client_credentials or refresh_token)"
         ))),
@@ -201,7 +233,9 @@ pub async fn auth_token(state: web::Data<AppState>, req: HttpRequest, body: web:
             }),
         Err(GrantError::InvalidRequest(d)) => oauth_error(400, OAuthErrorCode::InvalidRequest, d),
         Err(GrantError::InvalidGrant(d)) => oauth_error(400, OAuthErrorCode::InvalidGrant, d),
-        Err(GrantError::UnsupportedGrantType(d)) => oauth_error(400, OAuthErrorCode::UnsupportedGrantType, d),
+        Err(GrantError::UnsupportedGrantType(d)) => {
+            oauth_error(400, OAuthErrorCode::UnsupportedGrantType, d)
+        }
         Err(GrantError::InvalidClient(d)) => oauth_error(401, OAuthErrorCode::InvalidClient, d),
         Err(GrantError::App(err)) => return Err(err),
     })
@@ -238,10 +272,14 @@ pub struct RevokeRequest {
     )
 )]
 #[post("/auth/revoke")]
-pub async fn auth_revoke(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes) -> Result<HttpResponse> {
+pub async fn auth_revoke(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> Result<HttpResponse> {
     let request: RevokeRequest = match parse_body(&req, &body) {
         Ok(r) => r,
-        Err(response) => return Ok(response),
+        Err(response) => return Ok(*response),
     };
     tokens::revoke(&state.db, &state.jwt, request.token.trim()).await?;
     Ok(HttpResponse::Ok()
@@ -331,4 +369,3 @@ pub async fn me_get(state: web::Data<AppState>, principal: Principal) -> Result<
     };
     Ok(HttpResponse::Ok().json(me))
 }
-

@@ -107,7 +107,8 @@ pub enum RequirementKind {
 
 impl RequirementKind {
     fn parse(value: &str) -> Result<Self> {
-        serde_json::from_value(serde_json::Value::String(value.to_owned())).map_err(AppError::internal)
+        serde_json::from_value(serde_json::Value::String(value.to_owned()))
+            .map_err(AppError::internal)
     }
 
     fn as_str(self) -> &'static str {
@@ -199,7 +200,8 @@ pub enum Relationship {
 
 impl Relationship {
     fn parse(value: &str) -> Result<Self> {
-        serde_json::from_value(serde_json::Value::String(value.to_owned())).map_err(AppError::internal)
+        serde_json::from_value(serde_json::Value::String(value.to_owned()))
+            .map_err(AppError::internal)
     }
 
     fn inverse(self) -> Self {
@@ -315,7 +317,11 @@ fn cached_json<T: Serialize>(req: &HttpRequest, body: &T) -> Result<HttpResponse
     )
 )]
 #[get("/frameworks")]
-pub async fn framework_list(state: web::Data<AppState>, req: HttpRequest, _principal: Principal) -> Result<HttpResponse> {
+pub async fn framework_list(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    _principal: Principal,
+) -> Result<HttpResponse> {
     let items = catalog_service::list_frameworks(&state.db)
         .await?
         .into_iter()
@@ -342,7 +348,8 @@ pub async fn framework_get(
     _principal: Principal,
     key: web::Path<String>,
 ) -> Result<HttpResponse> {
-    let framework = Framework::from_summary(catalog_service::get_framework(&state.db, &key).await?)?;
+    let framework =
+        Framework::from_summary(catalog_service::get_framework(&state.db, &key).await?)?;
     cached_json(&req, &framework)
 }
 
@@ -422,7 +429,9 @@ pub async fn requirement_list(
     query: web::Query<RequirementQuery>,
     page: web::Query<PageQuery>,
 ) -> Result<HttpResponse> {
-    let page = catalog_service::list_requirements(&state.db, &key, &query.filter()?, &page.request()?).await?;
+    let page =
+        catalog_service::list_requirements(&state.db, &key, &query.filter()?, &page.request()?)
+            .await?;
     let next_after = page.next_after.clone();
     let items = page
         .items
@@ -430,9 +439,10 @@ pub async fn requirement_list(
         .map(Requirement::from_model)
         .collect::<Result<Vec<_>>>()?;
     let mut response = list_response(&req, crate::service::page::Page { items, next_after });
-    response
-        .headers_mut()
-        .insert(header::CACHE_CONTROL, header::HeaderValue::from_static("private, max-age=300"));
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("private, max-age=300"),
+    );
     Ok(response)
 }
 
@@ -458,7 +468,8 @@ pub async fn requirement_get(
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse> {
     let (key, reference) = path.into_inner();
-    let (requirement, views) = catalog_service::get_requirement(&state.db, &key, &reference).await?;
+    let (requirement, views) =
+        catalog_service::get_requirement(&state.db, &key, &reference).await?;
     let own_id = requirement.id.clone();
     let mut mappings = Vec::with_capacity(views.len());
     for view in &views {
@@ -514,9 +525,21 @@ pub async fn mapping_list(
     query: web::Query<MappingQuery>,
     page: web::Query<PageQuery>,
 ) -> Result<HttpResponse> {
-    let page = catalog_service::list_mappings(&state.db, query.from.as_deref(), query.to.as_deref(), &page.request()?).await?;
+    let page = catalog_service::list_mappings(
+        &state.db,
+        query.from.as_deref(),
+        query.to.as_deref(),
+        &page.request()?,
+    )
+    .await?;
     let next_after = page.next_after.clone();
-    let items = page.items.iter().map(Mapping::from_view).collect::<Result<Vec<_>>>()?;
-    Ok(list_response(&req, crate::service::page::Page { items, next_after }))
+    let items = page
+        .items
+        .iter()
+        .map(Mapping::from_view)
+        .collect::<Result<Vec<_>>>()?;
+    Ok(list_response(
+        &req,
+        crate::service::page::Page { items, next_after },
+    ))
 }
-

@@ -66,32 +66,34 @@ pub struct ApiDoc;
 
 /// Registers every operation (used both by the server and to build the document).
 pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.service(ops::ops_healthz).service(ops::ops_readyz).service(
-        scope::scope("/api/v1")
-            .service(auth::auth_token)
-            .service(auth::auth_revoke)
-            .service(auth::me_get)
-            .service(users::user_create)
-            .service(users::user_list)
-            .service(organizations::organization_list)
-            .service(organizations::organization_create)
-            .service(organizations::organization_get)
-            .service(organizations::organization_update)
-            .service(organizations::organization_delete)
-            .service(organizations::member_list)
-            .service(organizations::member_create)
-            .service(organizations::member_get)
-            .service(organizations::member_update)
-            .service(organizations::member_delete)
-            .service(organizations::service_account_list)
-            .service(organizations::service_account_create)
-            .service(organizations::service_account_delete)
-            .service(catalog::framework_list)
-            .service(catalog::framework_get)
-            .service(catalog::requirement_list)
-            .service(catalog::requirement_get)
-            .service(catalog::mapping_list),
-    );
+    cfg.service(ops::ops_healthz)
+        .service(ops::ops_readyz)
+        .service(
+            scope::scope("/api/v1")
+                .service(auth::auth_token)
+                .service(auth::auth_revoke)
+                .service(auth::me_get)
+                .service(users::user_create)
+                .service(users::user_list)
+                .service(organizations::organization_list)
+                .service(organizations::organization_create)
+                .service(organizations::organization_get)
+                .service(organizations::organization_update)
+                .service(organizations::organization_delete)
+                .service(organizations::member_list)
+                .service(organizations::member_create)
+                .service(organizations::member_get)
+                .service(organizations::member_update)
+                .service(organizations::member_delete)
+                .service(organizations::service_account_list)
+                .service(organizations::service_account_create)
+                .service(organizations::service_account_delete)
+                .service(catalog::framework_list)
+                .service(catalog::framework_get)
+                .service(catalog::requirement_list)
+                .service(catalog::requirement_get)
+                .service(catalog::mapping_list),
+        );
 }
 
 fn operations_mut(item: &mut PathItem) -> impl Iterator<Item = &mut Operation> {
@@ -137,14 +139,15 @@ impl Modify for CommonResponses {
                         "bearerAuth",
                         Vec::<String>::new(),
                     )]);
-                    responses
-                        .entry("401".to_owned())
-                        .or_insert_with(|| RefOr::Ref(utoipa::openapi::Ref::from_response_name("Unauthorized")));
+                    responses.entry("401".to_owned()).or_insert_with(|| {
+                        RefOr::Ref(utoipa::openapi::Ref::from_response_name("Unauthorized"))
+                    });
                 }
-                responses
-                    .entry("500".to_owned())
-                    .or_insert_with(|| RefOr::Ref(utoipa::openapi::Ref::from_response_name("InternalError")));
-                let mut sorted: Vec<(String, RefOr<Response>)> = std::mem::take(responses).into_iter().collect();
+                responses.entry("500".to_owned()).or_insert_with(|| {
+                    RefOr::Ref(utoipa::openapi::Ref::from_response_name("InternalError"))
+                });
+                let mut sorted: Vec<(String, RefOr<Response>)> =
+                    std::mem::take(responses).into_iter().collect();
                 sorted.sort_by(|a, b| a.0.cmp(&b.0));
                 responses.extend(sorted);
             }
@@ -166,7 +169,9 @@ pub fn openapi() -> OpenApiDoc {
 
 /// The document rendered as checked in (pretty JSON and a final newline).
 pub fn openapi_json() -> String {
-    let mut json = openapi().to_pretty_json().unwrap_or_else(|_| "{}".to_owned());
+    let mut json = openapi()
+        .to_pretty_json()
+        .unwrap_or_else(|_| "{}".to_owned());
     json.push('\n');
     json
 }
@@ -200,26 +205,27 @@ fn template_matches(template: &str, path: &str) -> bool {
 }
 
 fn allowed_methods(path: &str) -> Vec<&'static str> {
-    static ROUTES: std::sync::LazyLock<Vec<(String, Vec<&'static str>)>> = std::sync::LazyLock::new(|| {
-        openapi()
-            .paths
-            .paths
-            .iter()
-            .map(|(template, item)| {
-                let methods = [
-                    ("GET", item.get.is_some()),
-                    ("PUT", item.put.is_some()),
-                    ("POST", item.post.is_some()),
-                    ("DELETE", item.delete.is_some()),
-                    ("PATCH", item.patch.is_some()),
-                ]
-                .into_iter()
-                .filter_map(|(m, present)| present.then_some(m))
-                .collect();
-                (template.clone(), methods)
-            })
-            .collect()
-    });
+    static ROUTES: std::sync::LazyLock<Vec<(String, Vec<&'static str>)>> =
+        std::sync::LazyLock::new(|| {
+            openapi()
+                .paths
+                .paths
+                .iter()
+                .map(|(template, item)| {
+                    let methods = [
+                        ("GET", item.get.is_some()),
+                        ("PUT", item.put.is_some()),
+                        ("POST", item.post.is_some()),
+                        ("DELETE", item.delete.is_some()),
+                        ("PATCH", item.patch.is_some()),
+                    ]
+                    .into_iter()
+                    .filter_map(|(m, present)| present.then_some(m))
+                    .collect();
+                    (template.clone(), methods)
+                })
+                .collect()
+        });
     let mut allowed: Vec<&'static str> = ROUTES
         .iter()
         .filter(|(template, _)| template_matches(template, path))
@@ -236,9 +242,18 @@ mod tests {
 
     #[test]
     fn templates_match_paths() {
-        assert!(template_matches("/api/v1/organizations/{org_id}", "/api/v1/organizations/abc"));
-        assert!(!template_matches("/api/v1/organizations/{org_id}", "/api/v1/organizations"));
-        assert!(!template_matches("/api/v1/organizations/{org_id}", "/api/v1/organizations/a/b"));
+        assert!(template_matches(
+            "/api/v1/organizations/{org_id}",
+            "/api/v1/organizations/abc"
+        ));
+        assert!(!template_matches(
+            "/api/v1/organizations/{org_id}",
+            "/api/v1/organizations"
+        ));
+        assert!(!template_matches(
+            "/api/v1/organizations/{org_id}",
+            "/api/v1/organizations/a/b"
+        ));
         assert!(template_matches("/healthz", "/healthz"));
     }
 }

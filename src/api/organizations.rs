@@ -78,7 +78,8 @@ pub struct SyncFilter {
     pub updated_since: Option<DateTime<Utc>>,
 }
 
-const IDEMPOTENCY_DOC: &str = "Makes retries safe: the same key returns the first response for 24 h";
+const IDEMPOTENCY_DOC: &str =
+    "Makes retries safe: the same key returns the first response for 24 h";
 
 /// List organizations.
 ///
@@ -101,7 +102,13 @@ pub async fn organization_list(
     page: web::Query<PageQuery>,
     filter: web::Query<SyncFilter>,
 ) -> Result<HttpResponse> {
-    let page = identity::list_organizations(&state.db, &principal, &page.request()?, filter.updated_since).await?;
+    let page = identity::list_organizations(
+        &state.db,
+        &principal,
+        &page.request()?,
+        filter.updated_since,
+    )
+    .await?;
     Ok(list_response(&req, page.map(Organization::from)))
 }
 
@@ -132,10 +139,19 @@ pub async fn organization_create(
 ) -> Result<HttpResponse> {
     crate::service::authz::require_platform_admin(&principal)?;
     let hash = idempotency::fingerprint("POST", req.path(), &*body);
-    let outcome = idempotency::create_once(&state.db, &principal, idempotency_key(&req).as_deref(), &hash, async |txn| {
-        let org = identity::create_organization(txn, &principal, &body.name).await?;
-        created(format!("/api/v1/organizations/{}", org.id), &Organization::from(org))
-    })
+    let outcome = idempotency::create_once(
+        &state.db,
+        &principal,
+        idempotency_key(&req).as_deref(),
+        &hash,
+        async |txn| {
+            let org = identity::create_organization(txn, &principal, &body.name).await?;
+            created(
+                format!("/api/v1/organizations/{}", org.id),
+                &Organization::from(org),
+            )
+        },
+    )
     .await?;
     Ok(created_response(outcome))
 }
@@ -226,7 +242,13 @@ pub async fn organization_delete(
     principal: Principal,
     path: web::Path<Uuid>,
 ) -> Result<HttpResponse> {
-    identity::delete_organization(&state.db, &principal, &path.to_string(), if_match(&req).as_ref()).await?;
+    identity::delete_organization(
+        &state.db,
+        &principal,
+        &path.to_string(),
+        if_match(&req).as_ref(),
+    )
+    .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -257,7 +279,8 @@ impl Member {
             user_id: u.id,
             email: u.email,
             name: u.name,
-            role: Role::parse(&m.role).ok_or_else(|| AppError::internal("stored role is invalid"))?,
+            role: Role::parse(&m.role)
+                .ok_or_else(|| AppError::internal("stored role is invalid"))?,
             version: m.version,
             created_at: m.created_at,
             updated_at: m.updated_at,
@@ -306,14 +329,18 @@ pub async fn member_list(
     path: web::Path<Uuid>,
     page: web::Query<PageQuery>,
 ) -> Result<HttpResponse> {
-    let page = identity::list_members(&state.db, &principal, &path.to_string(), &page.request()?).await?;
+    let page =
+        identity::list_members(&state.db, &principal, &path.to_string(), &page.request()?).await?;
     let next_after = page.next_after.clone();
     let items = page
         .items
         .into_iter()
         .map(|(m, u)| Member::from_parts(m, u))
         .collect::<Result<Vec<_>>>()?;
-    Ok(list_response(&req, crate::service::page::Page { items, next_after }))
+    Ok(list_response(
+        &req,
+        crate::service::page::Page { items, next_after },
+    ))
 }
 
 /// Add a member.
@@ -351,15 +378,26 @@ pub async fn member_create(
     let target = match (&body.user_id, &body.email) {
         (Some(id), None) => identity::UserRef::Id(id.to_string()),
         (None, Some(email)) => identity::UserRef::Email(email.clone()),
-        _ => return Err(AppError::invalid("user_id", "give exactly one of `user_id` and `email`")),
+        _ => {
+            return Err(AppError::invalid(
+                "user_id",
+                "give exactly one of `user_id` and `email`",
+            ));
+        }
     };
     let hash = idempotency::fingerprint("POST", req.path(), &*body);
     let base = crate::api::responses::path_of(&req);
-    let outcome = idempotency::create_once(&state.db, &principal, idempotency_key(&req).as_deref(), &hash, async |txn| {
-        let (m, u) = identity::add_member(txn, &principal, &org_id, target, body.role).await?;
-        let member = Member::from_parts(m, u)?;
-        created(format!("{base}/{}", member.user_id), &member)
-    })
+    let outcome = idempotency::create_once(
+        &state.db,
+        &principal,
+        idempotency_key(&req).as_deref(),
+        &hash,
+        async |txn| {
+            let (m, u) = identity::add_member(txn, &principal, &org_id, target, body.role).await?;
+            let member = Member::from_parts(m, u)?;
+            created(format!("{base}/{}", member.user_id), &member)
+        },
+    )
     .await?;
     Ok(created_response(outcome))
 }
@@ -385,7 +423,13 @@ pub async fn member_get(
     path: web::Path<(Uuid, Uuid)>,
 ) -> Result<HttpResponse> {
     let (org_id, user_id) = path.into_inner();
-    let (m, u) = identity::get_member(&state.db, &principal, &org_id.to_string(), &user_id.to_string()).await?;
+    let (m, u) = identity::get_member(
+        &state.db,
+        &principal,
+        &org_id.to_string(),
+        &user_id.to_string(),
+    )
+    .await?;
     let member = Member::from_parts(m, u)?;
     Ok(ok_with_etag(member.version, &member))
 }
@@ -498,7 +542,8 @@ pub struct ServiceAccount {
 impl ServiceAccount {
     fn from_model(s: entity::service_account::Model) -> Result<Self> {
         Ok(Self {
-            role: Role::parse(&s.role).ok_or_else(|| AppError::internal("stored role is invalid"))?,
+            role: Role::parse(&s.role)
+                .ok_or_else(|| AppError::internal("stored role is invalid"))?,
             id: s.id,
             name: s.name,
             client_id: s.client_id,
@@ -509,7 +554,11 @@ impl ServiceAccount {
     }
 }
 
-page_schema!(ServiceAccountPage, ServiceAccount, "A page of service accounts.");
+page_schema!(
+    ServiceAccountPage,
+    ServiceAccount,
+    "A page of service accounts."
+);
 
 /// A newly created service account with its secret, shown only this once.
 #[derive(Debug, Serialize, ToSchema)]
@@ -553,14 +602,19 @@ pub async fn service_account_list(
     path: web::Path<Uuid>,
     page: web::Query<PageQuery>,
 ) -> Result<HttpResponse> {
-    let page = identity::list_service_accounts(&state.db, &principal, &path.to_string(), &page.request()?).await?;
+    let page =
+        identity::list_service_accounts(&state.db, &principal, &path.to_string(), &page.request()?)
+            .await?;
     let next_after = page.next_after.clone();
     let items = page
         .items
         .into_iter()
         .map(ServiceAccount::from_model)
         .collect::<Result<Vec<_>>>()?;
-    Ok(list_response(&req, crate::service::page::Page { items, next_after }))
+    Ok(list_response(
+        &req,
+        crate::service::page::Page { items, next_after },
+    ))
 }
 
 /// Create a service account.
@@ -589,8 +643,14 @@ pub async fn service_account_create(
     path: web::Path<Uuid>,
     body: web::Json<ServiceAccountCreate>,
 ) -> Result<HttpResponse> {
-    let (account, secret) =
-        identity::create_service_account(&state.db, &principal, &path.to_string(), &body.name, body.role).await?;
+    let (account, secret) = identity::create_service_account(
+        &state.db,
+        &principal,
+        &path.to_string(),
+        &body.name,
+        body.role,
+    )
+    .await?;
     let location = format!("{}/{}", crate::api::responses::path_of(&req), account.id);
     Ok(HttpResponse::Created()
         .insert_header((actix_web::http::header::LOCATION, location))
@@ -624,6 +684,12 @@ pub async fn service_account_delete(
     path: web::Path<(Uuid, Uuid)>,
 ) -> Result<HttpResponse> {
     let (org_id, account_id) = path.into_inner();
-    identity::delete_service_account(&state.db, &principal, &org_id.to_string(), &account_id.to_string()).await?;
+    identity::delete_service_account(
+        &state.db,
+        &principal,
+        &org_id.to_string(),
+        &account_id.to_string(),
+    )
+    .await?;
     Ok(HttpResponse::NoContent().finish())
 }

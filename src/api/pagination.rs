@@ -109,6 +109,8 @@ mod tests {
         let encoded = encode_cursor("0193-abc");
         assert_eq!(decode_cursor(&encoded).ok().as_deref(), Some("0193-abc"));
         assert!(decode_cursor("not base64!").is_err());
-        assert!(decode_cursor(&base64::engine::general_purpose::URL_SAFE_NO_PAD.encode("x")).is_err());
+        assert!(
+            decode_cursor(&base64::engine::general_purpose::URL_SAFE_NO_PAD.encode("x")).is_err()
+        );
     }
 }

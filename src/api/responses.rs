@@ -118,7 +118,11 @@ pub fn created_response(outcome: Outcome) -> HttpResponse {
     if let Some(location) = &created.location {
         builder.insert_header((header::LOCATION, location.clone()));
     }
-    if let Some(version) = created.body.get("version").and_then(serde_json::Value::as_i64) {
+    if let Some(version) = created
+        .body
+        .get("version")
+        .and_then(serde_json::Value::as_i64)
+    {
         builder.insert_header((header::ETAG, format!("\"{version}\"")));
     }
     if replayed {

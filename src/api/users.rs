@@ -115,21 +115,27 @@ pub async fn user_create(
     check_password(&body.password).map_err(|m| AppError::invalid("password", m))?;
     let hash = idempotency::fingerprint("POST", req.path(), &*body);
     let password_hash = password::hash(&body.password).await?;
-    let outcome = idempotency::create_once(&state.db, &principal, idempotency_key(&req).as_deref(), &hash, async |txn| {
-        let user = identity::insert_user(
-            txn,
-            &principal.actor(),
-            principal.request_id.as_deref(),
-            identity::NewUser {
-                email,
-                name,
-                password_hash,
-                is_platform_admin: body.is_platform_admin,
-            },
-        )
-        .await?;
-        created(format!("/api/v1/users/{}", user.id), &User::from(user))
-    })
+    let outcome = idempotency::create_once(
+        &state.db,
+        &principal,
+        idempotency_key(&req).as_deref(),
+        &hash,
+        async |txn| {
+            let user = identity::insert_user(
+                txn,
+                &principal.actor(),
+                principal.request_id.as_deref(),
+                identity::NewUser {
+                    email,
+                    name,
+                    password_hash,
+                    is_platform_admin: body.is_platform_admin,
+                },
+            )
+            .await?;
+            created(format!("/api/v1/users/{}", user.id), &User::from(user))
+        },
+    )
     .await?;
     Ok(created_response(outcome))
 }
@@ -165,4 +171,3 @@ pub async fn user_list(
     .await?;
     Ok(list_response(&req, page.map(User::from)))
 }
-

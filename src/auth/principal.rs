@@ -6,9 +6,7 @@ use std::pin::Pin;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload, web};
 use sea_orm::EntityTrait;
 
-use crate::{
-    domain::role::Role, error::AppError, state::AppState, telemetry::RequestId,
-};
+use crate::{domain::role::Role, error::AppError, state::AppState, telemetry::RequestId};
 
 /// Who the caller is, looked up in the database on every request (so removals act at once).
 #[derive(Debug, Clone)]
@@ -72,7 +70,11 @@ fn unauthenticated(message: &str) -> AppError {
     AppError::Unauthenticated(message.to_owned())
 }
 
-async fn authenticate(state: web::Data<AppState>, header: Option<String>, request_id: Option<String>) -> Result<Principal, AppError> {
+async fn authenticate(
+    state: web::Data<AppState>,
+    header: Option<String>,
+    request_id: Option<String>,
+) -> Result<Principal, AppError> {
     let header = header.ok_or_else(|| unauthenticated("a bearer token is required"))?;
     let token = header
         .strip_prefix("Bearer ")

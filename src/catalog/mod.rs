@@ -4,8 +4,8 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    Statement, sea_query::OnConflict,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
+    EntityTrait, QueryFilter, Statement, sea_query::OnConflict,
 };
 use serde::Deserialize;
 
@@ -13,21 +13,42 @@ use crate::{auth::sha256_hex, db, error::AppError};
 
 /// The data files, in the order frameworks are listed.
 const FRAMEWORK_FILES: [(&str, &str); 3] = [
-    ("iso27001-2022.json", include_str!("data/iso27001-2022.json")),
-    ("iso42001-2023.json", include_str!("data/iso42001-2023.json")),
-    ("ai-audit-checklist.json", include_str!("data/ai-audit-checklist.json")),
+    (
+        "iso27001-2022.json",
+        include_str!("data/iso27001-2022.json"),
+    ),
+    (
+        "iso42001-2023.json",
+        include_str!("data/iso42001-2023.json"),
+    ),
+    (
+        "ai-audit-checklist.json",
+        include_str!("data/ai-audit-checklist.json"),
+    ),
 ];
 const MAPPINGS_FILE: &str = include_str!("data/mappings.json");
 
 /// The requirement kinds.
 pub const KINDS: [&str; 3] = ["clause", "control", "checklist_item"];
 /// The mapping relationships (contract §3).
-pub const RELATIONSHIPS: [&str; 5] = ["equivalent", "subset_of", "superset_of", "intersects", "related"];
+pub const RELATIONSHIPS: [&str; 5] = [
+    "equivalent",
+    "subset_of",
+    "superset_of",
+    "intersects",
+    "related",
+];
 /// ISO/IEC 27002:2022 attribute keys and their vocabularies.
 pub const ATTRIBUTES: [(&str, &[&str]); 5] = [
     ("control_type", &["preventive", "detective", "corrective"]),
-    ("security_properties", &["confidentiality", "integrity", "availability"]),
-    ("cybersecurity_concepts", &["identify", "protect", "detect", "respond", "recover"]),
+    (
+        "security_properties",
+        &["confidentiality", "integrity", "availability"],
+    ),
+    (
+        "cybersecurity_concepts",
+        &["identify", "protect", "detect", "respond", "recover"],
+    ),
     (
         "operational_capabilities",
         &[
@@ -48,7 +69,15 @@ pub const ATTRIBUTES: [(&str, &[&str]); 5] = [
             "information_security_assurance",
         ],
     ),
-    ("security_domains", &["governance_and_ecosystem", "protection", "defence", "resilience"]),
+    (
+        "security_domains",
+        &[
+            "governance_and_ecosystem",
+            "protection",
+            "defence",
+            "resilience",
+        ],
+    ),
 ];
 /// How many requirements each shipped framework has.
 pub const EXPECTED_COUNTS: [(&str, usize); 3] = [
@@ -175,7 +204,9 @@ impl Catalog {
                                 }
                                 for value in values {
                                     if !vocabulary.contains(&value.as_str()) {
-                                        errors.push(format!("{at}: `{key}` has unknown value `{value}`"));
+                                        errors.push(format!(
+                                            "{at}: `{key}` has unknown value `{value}`"
+                                        ));
                                     }
                                 }
                             }
@@ -197,7 +228,10 @@ impl Catalog {
         let mut pairs = HashSet::new();
         let mut mapped_to_27001 = HashSet::new();
         for m in &self.mappings {
-            let at = format!("mapping {}:{} -> {}:{}", m.from_framework, m.from_ref, m.to_framework, m.to_ref);
+            let at = format!(
+                "mapping {}:{} -> {}:{}",
+                m.from_framework, m.from_ref, m.to_framework, m.to_ref
+            );
             if !exists(&m.from_framework, &m.from_ref) {
                 errors.push(format!("{at}: unknown `from`"));
             }
@@ -214,10 +248,17 @@ impl Catalog {
                 mapped_to_27001.insert(m.from_ref.as_str());
             }
         }
-        if let Some(checklist) = self.frameworks.iter().find(|f| f.key == "ai-audit-checklist") {
+        if let Some(checklist) = self
+            .frameworks
+            .iter()
+            .find(|f| f.key == "ai-audit-checklist")
+        {
             for req in &checklist.requirements {
                 if !mapped_to_27001.contains(req.reference.as_str()) {
-                    errors.push(format!("ai-audit-checklist {}: not mapped to iso27001-2022", req.reference));
+                    errors.push(format!(
+                        "ai-audit-checklist {}: not mapped to iso27001-2022",
+                        req.reference
+                    ));
                 }
             }
         }
@@ -349,7 +390,7 @@ async fn load_requirements<C: ConnectionTrait>(
                     ..new.clone()
                 } == *old;
                 if !same {
-                    requirement::Entity::update(requirement::ActiveModel::from(new))
+                    requirement::Entity::update(requirement::ActiveModel::from(new).reset_all())
                         .exec(conn)
                         .await?;
                     refreshed_ids.push(old.id.clone());
@@ -376,7 +417,11 @@ async fn load_requirements<C: ConnectionTrait>(
         }
         ids.insert((fw.key.clone(), req.reference.clone()), id);
     }
-    let wanted_refs: HashSet<&str> = fw.requirements.iter().map(|r| r.reference.as_str()).collect();
+    let wanted_refs: HashSet<&str> = fw
+        .requirements
+        .iter()
+        .map(|r| r.reference.as_str())
+        .collect();
     let withdrawn: Vec<String> = existing
         .values()
         .filter(|r| !wanted_refs.contains(r.reference.as_str()) && !r.withdrawn)
@@ -384,7 +429,10 @@ async fn load_requirements<C: ConnectionTrait>(
         .collect();
     if !withdrawn.is_empty() {
         requirement::Entity::update_many()
-            .col_expr(requirement::Column::Withdrawn, sea_orm::sea_query::Expr::value(true))
+            .col_expr(
+                requirement::Column::Withdrawn,
+                sea_orm::sea_query::Expr::value(true),
+            )
             .filter(requirement::Column::Id.is_in(withdrawn))
             .exec(conn)
             .await?;
@@ -418,7 +466,12 @@ async fn load_mappings<C: ConnectionTrait>(
         .all(conn)
         .await?
         .into_iter()
-        .map(|m| ((m.from_requirement_id.clone(), m.to_requirement_id.clone()), m))
+        .map(|m| {
+            (
+                (m.from_requirement_id.clone(), m.to_requirement_id.clone()),
+                m,
+            )
+        })
         .collect();
     let mut keep = HashSet::new();
     let mut inserts = Vec::new();
@@ -427,12 +480,17 @@ async fn load_mappings<C: ConnectionTrait>(
             ids.get(&(m.from_framework.clone(), m.from_ref.clone())),
             ids.get(&(m.to_framework.clone(), m.to_ref.clone())),
         ) else {
-            return Err(AppError::internal("catalog mapping names an unknown requirement"));
+            return Err(AppError::internal(
+                "catalog mapping names an unknown requirement",
+            ));
         };
         let position = i32::try_from(position).unwrap_or(i32::MAX);
         keep.insert((from.clone(), to.clone()));
         match existing.get(&(from.clone(), to.clone())) {
-            Some(old) if old.relationship == m.relationship && old.rationale == m.rationale && old.position == position => {}
+            Some(old)
+                if old.relationship == m.relationship
+                    && old.rationale == m.rationale
+                    && old.position == position => {}
             Some(old) => {
                 mapping::Entity::update(mapping::ActiveModel {
                     id: Set(old.id.clone()),
@@ -495,7 +553,13 @@ mod tests {
         catalog.mappings[0].to_ref = "A.99.1".to_owned();
         catalog.mappings[1].relationship = "same".to_owned();
         let err = catalog.validate().err().unwrap_or_default();
-        for fault in ["duplicate ref", "undeclared group", "unknown kind", "unknown `to`", "unknown relationship"] {
+        for fault in [
+            "duplicate ref",
+            "undeclared group",
+            "unknown kind",
+            "unknown `to`",
+            "unknown relationship",
+        ] {
             assert!(err.contains(fault), "{fault} not reported in: {err}");
         }
     }

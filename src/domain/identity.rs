@@ -19,7 +19,10 @@ pub fn normalize_email(raw: &str) -> Result<String, &'static str> {
         && !domain.ends_with('.')
         && !domain.contains('@')
         && !domain.contains("..");
-    if local.is_empty() || !valid_domain || email.chars().any(|c| c.is_whitespace() || c.is_control()) {
+    if local.is_empty()
+        || !valid_domain
+        || email.chars().any(|c| c.is_whitespace() || c.is_control())
+    {
         return Err("must be an email address");
     }
     Ok(email)

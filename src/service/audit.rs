@@ -33,8 +33,10 @@ impl Changes {
 
     /// Records a created field: `[null, value]`.
     pub fn created<T: serde::Serialize>(mut self, field: &str, value: &T) -> Self {
-        self.0
-            .insert(field.to_owned(), Value::Array(vec![Value::Null, to_value(value)]));
+        self.0.insert(
+            field.to_owned(),
+            Value::Array(vec![Value::Null, to_value(value)]),
+        );
         self
     }
 
@@ -58,7 +60,11 @@ pub struct AuditRecord<'a> {
 }
 
 /// Writes the event with the caller as actor; call it inside the mutation's transaction.
-pub async fn record<C: ConnectionTrait>(conn: &C, actor: &Principal, event: AuditRecord<'_>) -> Result<()> {
+pub async fn record<C: ConnectionTrait>(
+    conn: &C,
+    actor: &Principal,
+    event: AuditRecord<'_>,
+) -> Result<()> {
     record_as(conn, &actor.actor(), actor.request_id.as_deref(), event).await
 }
 

@@ -9,7 +9,11 @@ use crate::{
 };
 
 /// The caller's role in `org_id`. Another organization, or one that does not exist, is 404.
-pub async fn org_role<C: ConnectionTrait>(conn: &C, principal: &Principal, org_id: &str) -> Result<Role> {
+pub async fn org_role<C: ConnectionTrait>(
+    conn: &C,
+    principal: &Principal,
+    org_id: &str,
+) -> Result<Role> {
     let not_found = AppError::NotFound("organization");
     match &principal.subject {
         Subject::ServiceAccount {
@@ -41,7 +45,8 @@ pub async fn org_role<C: ConnectionTrait>(conn: &C, principal: &Principal, org_i
                 .one(conn)
                 .await?
                 .ok_or(not_found)?;
-            Role::parse(&membership.role).ok_or_else(|| AppError::internal("stored role is invalid"))
+            Role::parse(&membership.role)
+                .ok_or_else(|| AppError::internal("stored role is invalid"))
         }
     }
 }

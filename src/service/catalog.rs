@@ -21,7 +21,10 @@ pub struct FrameworkSummary {
     pub counts: HashMap<String, u64>,
 }
 
-async fn group_counts(db_conn: &DatabaseConnection, key: Option<&str>) -> Result<HashMap<(String, String), u64>> {
+async fn group_counts(
+    db_conn: &DatabaseConnection,
+    key: Option<&str>,
+) -> Result<HashMap<(String, String), u64>> {
     let mut query = requirement::Entity::find()
         .select_only()
         .column(requirement::Column::FrameworkKey)
@@ -40,7 +43,10 @@ async fn group_counts(db_conn: &DatabaseConnection, key: Option<&str>) -> Result
         .collect())
 }
 
-fn summarize(framework: framework::Model, counts: &HashMap<(String, String), u64>) -> FrameworkSummary {
+fn summarize(
+    framework: framework::Model,
+    counts: &HashMap<(String, String), u64>,
+) -> FrameworkSummary {
     let counts = counts
         .iter()
         .filter(|((fw, _), _)| *fw == framework.key)
@@ -56,7 +62,10 @@ pub async fn list_frameworks(db_conn: &DatabaseConnection) -> Result<Vec<Framewo
         .all(db_conn)
         .await?;
     let counts = group_counts(db_conn, None).await?;
-    Ok(frameworks.into_iter().map(|f| summarize(f, &counts)).collect())
+    Ok(frameworks
+        .into_iter()
+        .map(|f| summarize(f, &counts))
+        .collect())
 }
 
 /// One framework by key (404 when unknown).
@@ -104,9 +113,18 @@ pub async fn list_requirements(
         let pattern = format!("%{}%", q.to_lowercase().replace(['%', '_'], ""));
         query = query.filter(
             Condition::any()
-                .add(Expr::expr(Func::lower(Expr::col(requirement::Column::Title))).like(pattern.clone()))
-                .add(Expr::expr(Func::lower(Expr::col(requirement::Column::Description))).like(pattern.clone()))
-                .add(Expr::expr(Func::lower(Expr::col(requirement::Column::Reference))).like(pattern)),
+                .add(
+                    Expr::expr(Func::lower(Expr::col(requirement::Column::Title)))
+                        .like(pattern.clone()),
+                )
+                .add(
+                    Expr::expr(Func::lower(Expr::col(requirement::Column::Description)))
+                        .like(pattern.clone()),
+                )
+                .add(
+                    Expr::expr(Func::lower(Expr::col(requirement::Column::Reference)))
+                        .like(pattern),
+                ),
         );
     }
     for (attribute, value) in &filter.attributes {
@@ -140,7 +158,10 @@ pub struct MappingView {
     pub to: requirement::Model,
 }
 
-async fn resolve_mappings(db_conn: &DatabaseConnection, rows: Vec<mapping::Model>) -> Result<Vec<MappingView>> {
+async fn resolve_mappings(
+    db_conn: &DatabaseConnection,
+    rows: Vec<mapping::Model>,
+) -> Result<Vec<MappingView>> {
     let ids: Vec<String> = rows
         .iter()
         .flat_map(|m| [m.from_requirement_id.clone(), m.to_requirement_id.clone()])
@@ -157,7 +178,11 @@ async fn resolve_mappings(db_conn: &DatabaseConnection, rows: Vec<mapping::Model
         .filter_map(|m| {
             let from = requirements.get(&m.from_requirement_id)?.clone();
             let to = requirements.get(&m.to_requirement_id)?.clone();
-            Some(MappingView { mapping: m, from, to })
+            Some(MappingView {
+                mapping: m,
+                from,
+                to,
+            })
         })
         .collect())
 }

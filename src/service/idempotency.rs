@@ -126,9 +126,12 @@ where
                 let conn = db_conn.begin().await?;
                 let stored = find(&conn, &actor, key, request_hash).await?;
                 conn.commit().await?;
-                return stored
-                    .map(Outcome::Replayed)
-                    .ok_or_else(|| AppError::conflict("idempotency-key-in-use", "a request with this Idempotency-Key is in progress"));
+                return stored.map(Outcome::Replayed).ok_or_else(|| {
+                    AppError::conflict(
+                        "idempotency-key-in-use",
+                        "a request with this Idempotency-Key is in progress",
+                    )
+                });
             }
             return Err(err.into());
         }

@@ -234,7 +234,10 @@ pub async fn list_organizations(
     Ok(Page::from_rows(rows, page, |o| o.id.clone()))
 }
 
-async fn find_organization<C: ConnectionTrait>(conn: &C, org_id: &str) -> Result<organization::Model> {
+async fn find_organization<C: ConnectionTrait>(
+    conn: &C,
+    org_id: &str,
+) -> Result<organization::Model> {
     organization::Entity::find_by_id(org_id.to_owned())
         .one(conn)
         .await?
@@ -341,8 +344,8 @@ pub async fn list_members(
     page: &PageRequest,
 ) -> Result<Page<(membership::Model, user::Model)>> {
     authz::authorize(db_conn, principal, org_id, Action::Read).await?;
-    let mut query = membership::Entity::find()
-        .filter(membership::Column::OrganizationId.eq(org_id));
+    let mut query =
+        membership::Entity::find().filter(membership::Column::OrganizationId.eq(org_id));
     if let Some(after) = &page.after {
         query = query.filter(membership::Column::Id.gt(after.as_str()));
     }
@@ -458,7 +461,11 @@ pub async fn get_member(
     find_member(db_conn, org_id, user_id).await
 }
 
-async fn ensure_not_last_admin<C: ConnectionTrait>(conn: &C, org_id: &str, member: &membership::Model) -> Result<()> {
+async fn ensure_not_last_admin<C: ConnectionTrait>(
+    conn: &C,
+    org_id: &str,
+    member: &membership::Model,
+) -> Result<()> {
     if member.role != Role::Admin.as_str() {
         return Ok(());
     }
@@ -618,8 +625,8 @@ pub async fn list_service_accounts(
     page: &PageRequest,
 ) -> Result<Page<service_account::Model>> {
     authz::authorize(db_conn, principal, org_id, Action::Administer).await?;
-    let mut query = service_account::Entity::find()
-        .filter(service_account::Column::OrganizationId.eq(org_id));
+    let mut query =
+        service_account::Entity::find().filter(service_account::Column::OrganizationId.eq(org_id));
     if let Some(after) = &page.after {
         query = query.filter(service_account::Column::Id.gt(after.as_str()));
     }
@@ -684,7 +691,10 @@ pub async fn memberships_of(
                 .order_by_asc(membership::Column::OrganizationId)
                 .all(db_conn)
                 .await?;
-            let org_ids: Vec<String> = memberships.iter().map(|m| m.organization_id.clone()).collect();
+            let org_ids: Vec<String> = memberships
+                .iter()
+                .map(|m| m.organization_id.clone())
+                .collect();
             let orgs: std::collections::HashMap<String, organization::Model> =
                 organization::Entity::find()
                     .filter(organization::Column::Id.is_in(org_ids))
@@ -695,7 +705,9 @@ pub async fn memberships_of(
                     .collect();
             Ok(memberships
                 .into_iter()
-                .filter_map(|m| Some((orgs.get(&m.organization_id)?.clone(), Role::parse(&m.role)?)))
+                .filter_map(|m| {
+                    Some((orgs.get(&m.organization_id)?.clone(), Role::parse(&m.role)?))
+                })
                 .collect())
         }
     }

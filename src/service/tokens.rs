@@ -4,7 +4,7 @@
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    EntityTrait, IntoActiveModel, QueryFilter, sea_query::OnConflict, sea_query::Expr,
+    EntityTrait, IntoActiveModel, QueryFilter, sea_query::Expr, sea_query::OnConflict,
 };
 
 use crate::{
@@ -96,7 +96,10 @@ async fn record_failure(db_conn: &DatabaseConnection, key: &str) -> Result<(), A
     let txn = db::begin_write(db_conn).await?;
     let now = db::now();
     let window_start = now - Duration::minutes(FAILURE_WINDOW_MINUTES);
-    match login_throttle::Entity::find_by_id(key.to_owned()).one(&txn).await? {
+    match login_throttle::Entity::find_by_id(key.to_owned())
+        .one(&txn)
+        .await?
+    {
         None => {
             let row = login_throttle::ActiveModel {
                 username: Set(key.to_owned()),
@@ -104,7 +107,9 @@ async fn record_failure(db_conn: &DatabaseConnection, key: &str) -> Result<(), A
                 window_started_at: Set(now),
                 locked_until: Set(None),
             };
-            if let Err(err) = login_throttle::Entity::insert(row).exec_without_returning(&txn).await
+            if let Err(err) = login_throttle::Entity::insert(row)
+                .exec_without_returning(&txn)
+                .await
                 && !db::is_unique_violation(&err)
             {
                 return Err(err.into());
@@ -170,7 +175,11 @@ pub async fn password_grant(
         .filter(user::Column::Email.eq(key.as_str()))
         .one(db_conn)
         .await?;
-    let ok = password::verify(password_value, found.as_ref().map(|u| u.password_hash.as_str())).await?;
+    let ok = password::verify(
+        password_value,
+        found.as_ref().map(|u| u.password_hash.as_str()),
+    )
+    .await?;
     let user = match (ok, found) {
         (true, Some(user)) => user,
         _ => {
@@ -206,7 +215,9 @@ pub async fn client_credentials_grant(
         .one(db_conn)
         .await?;
     let presented = sha256_hex(client_secret.as_bytes());
-    let Some(account) = account.filter(|a| constant_time_eq(a.secret_hash.as_bytes(), presented.as_bytes())) else {
+    let Some(account) =
+        account.filter(|a| constant_time_eq(a.secret_hash.as_bytes(), presented.as_bytes()))
+    else {
         return Err(GrantError::InvalidClient(
             "the client id or secret is incorrect".to_owned(),
         ));
@@ -236,7 +247,8 @@ pub async fn refresh_grant(
     presented: Option<&str>,
 ) -> GrantResult<IssuedTokens> {
     let presented = required(presented, "refresh_token")?;
-    let invalid = || GrantError::InvalidGrant("the refresh token is invalid, expired or revoked".to_owned());
+    let invalid =
+        || GrantError::InvalidGrant("the refresh token is invalid, expired or revoked".to_owned());
     let txn = db::begin_write(db_conn).await?;
     let Some(row) = refresh_token::Entity::find()
         .filter(refresh_token::Column::TokenHash.eq(sha256_hex(presented.as_bytes())))
@@ -278,7 +290,11 @@ pub async fn refresh_grant(
 
 /// RFC 7009: revokes a refresh token (its family) or an access token (its `jti`). Unknown
 /// or invalid tokens are not an error.
-pub async fn revoke(db_conn: &DatabaseConnection, jwt: &JwtKeys, token: &str) -> Result<(), AppError> {
+pub async fn revoke(
+    db_conn: &DatabaseConnection,
+    jwt: &JwtKeys,
+    token: &str,
+) -> Result<(), AppError> {
     let txn = db::begin_write(db_conn).await?;
     let refresh = refresh_token::Entity::find()
         .filter(refresh_token::Column::TokenHash.eq(sha256_hex(token.as_bytes())))
@@ -296,7 +312,11 @@ pub async fn revoke(db_conn: &DatabaseConnection, jwt: &JwtKeys, token: &str) ->
             expires_at: Set(expires_at),
             created_at: Set(db::now()),
         })
-        .on_conflict(OnConflict::column(revoked_token::Column::Jti).do_nothing().to_owned())
+        .on_conflict(
+            OnConflict::column(revoked_token::Column::Jti)
+                .do_nothing()
+                .to_owned(),
+        )
         .exec_without_returning(&txn)
         .await?;
     }

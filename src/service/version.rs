@@ -48,7 +48,10 @@ mod tests {
     #[test]
     fn parses_and_checks() {
         assert_eq!(IfMatch::parse("*"), IfMatch::Any);
-        assert_eq!(IfMatch::parse("\"3\", \"4\""), IfMatch::Versions(vec![3, 4]));
+        assert_eq!(
+            IfMatch::parse("\"3\", \"4\""),
+            IfMatch::Versions(vec![3, 4])
+        );
         assert_eq!(IfMatch::parse("W/\"3\""), IfMatch::Versions(vec![]));
         assert!(check(None, 1).is_ok());
         assert!(check(Some(&IfMatch::Any), 7).is_ok());

@@ -1,0 +1,234 @@
+//! The authorization matrix, walked over every operation of the generated spec: no token, a bad
+//! token, the platform admin, each role, a service account and a member of another organization.
+//! An operation without a rule here fails the test, so new endpoints cannot skip authorization.
+
+use annexa::domain::role::{Action, Role};
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::helpers::{Actor, TestApp, mint};
+
+/// Who may call an operation.
+#[derive(Debug, Clone, Copy)]
+enum Rule {
+    /// No token needed.
+    Public,
+    /// Any authenticated caller.
+    Authenticated,
+    /// Platform admins only.
+    PlatformAdmin,
+    /// Inside the organization, roles allowed to perform the action; outsiders get 404.
+    Org(Action),
+    /// Deleting an organization: platform admins; members 403; outsiders 404.
+    OrgDelete,
+}
+
+fn rule(operation_id: &str) -> Option<Rule> {
+    use Rule::*;
+    Some(match operation_id {
+        "ops_healthz" | "ops_readyz" | "auth_token" | "auth_revoke" => Public,
+        "me_get" | "organization_list" | "framework_list" | "framework_get"
+        | "requirement_list" | "requirement_get" | "mapping_list" => Authenticated,
+        "user_create" | "user_list" | "organization_create" => PlatformAdmin,
+        "organization_get" | "member_list" | "member_get" => Org(Action::Read),
+        "organization_update"
+        | "member_create"
+        | "member_update"
+        | "member_delete"
+        | "service_account_list"
+        | "service_account_create"
+        | "service_account_delete" => Org(Action::Administer),
+        "organization_delete" => OrgDelete,
+        _ => return None,
+    })
+}
+
+/// What the caller should get.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Expect {
+    Allowed,
+    Unauthorized,
+    Forbidden,
+    NotFound,
+}
+
+#[derive(Debug, Clone)]
+enum Caller {
+    Anonymous,
+    BadToken,
+    PlatformAdmin,
+    Member(Role),
+    ServiceAccount(Role),
+    Outsider,
+}
+
+fn expectation(rule: Rule, caller: &Caller) -> Expect {
+    use Expect::*;
+    match (rule, caller) {
+        (Rule::Public, _) => Allowed,
+        (_, Caller::Anonymous | Caller::BadToken) => Unauthorized,
+        (Rule::Authenticated, _) => Allowed,
+        (Rule::PlatformAdmin, Caller::PlatformAdmin) => Allowed,
+        (Rule::PlatformAdmin, _) => Forbidden,
+        (Rule::Org(_) | Rule::OrgDelete, Caller::Outsider) => NotFound,
+        (Rule::Org(_) | Rule::OrgDelete, Caller::PlatformAdmin) => Allowed,
+        (Rule::Org(action), Caller::Member(role) | Caller::ServiceAccount(role)) => {
+            if role.can(action) { Allowed } else { Forbidden }
+        }
+        (Rule::OrgDelete, _) => Forbidden,
+    }
+}
+
+struct World {
+    org: String,
+    callers: Vec<(Caller, Option<String>)>,
+}
+
+async fn world(app: &TestApp) -> World {
+    let org = app.organization("Matrix org").await;
+    let other = app.organization("Other org").await;
+    let mut callers = vec![
+        (Caller::Anonymous, None),
+        (Caller::BadToken, Some("not-a-valid-token".to_owned())),
+        (Caller::PlatformAdmin, Some(app.admin_token.clone())),
+    ];
+    for role in Role::ALL {
+        let Actor { token, .. } = app.member(&org, role).await;
+        callers.push((Caller::Member(role), Some(token)));
+    }
+    for role in [Role::Viewer, Role::Admin] {
+        let res = app
+            .send_json(
+                Method::POST,
+                &format!("/api/v1/organizations/{org}/service-accounts"),
+                &app.admin_token,
+                &json!({"name": format!("sa-{}", role.as_str()), "role": role.as_str()}),
+            )
+            .await;
+        let id = res.json::<Value>().await.expect("json")["id"]
+            .as_str()
+            .expect("id")
+            .to_owned();
+        callers.push((
+            Caller::ServiceAccount(role),
+            Some(mint(&app.state, &format!("service_account:{id}"))),
+        ));
+    }
+    let outsider = app.member(&other, Role::Admin).await;
+    callers.push((Caller::Outsider, Some(outsider.token)));
+    World { org, callers }
+}
+
+/// Fills the path parameters, creating fresh targets for operations that destroy them.
+async fn concrete_path(
+    app: &TestApp,
+    world: &World,
+    template: &str,
+    operation_id: &str,
+    caller: &Caller,
+) -> String {
+    let mut org = world.org.clone();
+    if operation_id == "organization_delete" && matches!(caller, Caller::PlatformAdmin) {
+        org = app.organization("Disposable").await;
+    }
+    let mut path = template
+        .replace("{org_id}", &org)
+        .replace("{key}", "iso27001-2022")
+        .replace("{ref}", "A.5.1");
+    if path.contains("{user_id}") {
+        let target = app.member(&world.org, Role::Viewer).await;
+        path = path.replace("{user_id}", &target.id);
+    }
+    if path.contains("{service_account_id}") {
+        let res = app
+            .send_json(
+                Method::POST,
+                &format!("/api/v1/organizations/{}/service-accounts", world.org),
+                &app.admin_token,
+                &json!({"name": "target", "role": "viewer"}),
+            )
+            .await;
+        let id = res.json::<Value>().await.expect("json")["id"]
+            .as_str()
+            .expect("id")
+            .to_owned();
+        path = path.replace("{service_account_id}", &id);
+    }
+    path
+}
+
+async fn request_body(app: &TestApp, operation_id: &str) -> Option<Value> {
+    let unique = uuid::Uuid::now_v7().simple().to_string();
+    Some(match operation_id {
+        "user_create" => {
+            json!({"email": format!("u{unique}@example.com"), "password": "long enough password"})
+        }
+        "organization_create" => json!({"name": "Created"}),
+        "organization_update" => json!({"name": format!("Renamed {unique}")}),
+        "member_create" => {
+            let user = app.user(&format!("m{unique}@example.com"), false).await;
+            json!({"user_id": user.id, "role": "viewer"})
+        }
+        "member_update" => json!({"role": "editor"}),
+        "service_account_create" => json!({"name": "new", "role": "viewer"}),
+        _ => return None,
+    })
+}
+
+#[tokio::test]
+async fn every_operation_enforces_the_role_matrix() {
+    let app = TestApp::spawn().await;
+    let world = world(&app).await;
+    let spec = annexa::api::openapi();
+    let mut failures = Vec::new();
+    let mut checked = 0;
+    for (template, item) in &spec.paths.paths {
+        let ops = [
+            (Method::GET, &item.get),
+            (Method::POST, &item.post),
+            (Method::PUT, &item.put),
+            (Method::PATCH, &item.patch),
+            (Method::DELETE, &item.delete),
+        ];
+        for (method, op) in ops {
+            let Some(op) = op else { continue };
+            let id = op.operation_id.clone().unwrap_or_default();
+            let Some(rule) = rule(&id) else {
+                failures.push(format!(
+                    "{method} {template} ({id}): no authorization rule in tests/api/authz.rs"
+                ));
+                continue;
+            };
+            if matches!(rule, Rule::Public) {
+                continue;
+            }
+            for (caller, token) in &world.callers {
+                let path = concrete_path(&app, &world, template, &id, caller).await;
+                let mut request = app.request(method.clone(), &path, token.as_deref());
+                if let Some(body) = request_body(&app, &id).await {
+                    request = request.json(&body);
+                }
+                let status = request.send().await.expect("request").status().as_u16();
+                let expected = expectation(rule, caller);
+                let ok = match expected {
+                    Expect::Allowed => !matches!(status, 401 | 403 | 404) && status < 500,
+                    Expect::Unauthorized => status == 401,
+                    Expect::Forbidden => status == 403,
+                    Expect::NotFound => status == 404,
+                };
+                checked += 1;
+                if !ok {
+                    failures.push(format!(
+                        "{method} {path} ({id}) as {caller:?}: expected {expected:?}, got {status}"
+                    ));
+                }
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "authorization matrix violations:\n{}",
+        failures.join("\n")
+    );
+    assert!(checked > 100, "the walk covered {checked} cases");
+}

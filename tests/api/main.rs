@@ -1,0 +1,12 @@
+//! Integration tests: the real server on 127.0.0.1:0, a fresh database per test (SQLite, or
+//! PostgreSQL when `ANNEXA_TEST_DATABASE_URL` is set), talking HTTP with reqwest.
+
+// Tests may panic on broken expectations: that is how they fail.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod authz;
+mod catalog;
+mod foundation;
+mod helpers;
+mod identity;
+mod openapi;
