@@ -1,6 +1,13 @@
 //! Building and running the application: shared by `main` and the integration tests.
 
-use std::{net::TcpListener, sync::Arc, time::Duration};
+use std::{
+    net::TcpListener,
+    sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering},
+    },
+    time::Duration,
+};
 
 use actix_web::{App, HttpResponse, HttpServer, dev::Server, middleware::from_fn, web};
 use sea_orm::{ActiveValue::Set, DatabaseConnection, EntityTrait, sea_query::OnConflict};
@@ -79,7 +86,12 @@ async fn resolve_jwt_secret(
 /// Connects, migrates, loads the catalog, resolves the JWT key and bootstraps the first admin.
 pub async fn prepare(settings: Settings) -> Result<AppState, StartupError> {
     let catalog = Catalog::embedded().map_err(|e| StartupError(format!("catalog data: {e}")))?;
-    let db_conn = db::connect(&settings).await?;
+    let mut db_conn = db::connect(&settings).await?;
+    let queries = Arc::new(AtomicU64::new(0));
+    let counter = queries.clone();
+    db_conn.set_metric_callback(move |_| {
+        counter.fetch_add(1, Ordering::Relaxed);
+    });
     db::migrate(&db_conn).await?;
     if catalog::load(&db_conn, &catalog).await? {
         tracing::info!(digest = %&catalog.digest[..12], "catalog loaded");
@@ -101,6 +113,7 @@ pub async fn prepare(settings: Settings) -> Result<AppState, StartupError> {
         jwt: Arc::new(JwtKeys::new(&secret, settings.access_token_ttl)),
         db: db_conn,
         settings: Arc::new(settings),
+        queries,
     })
 }
 
@@ -159,7 +172,8 @@ impl Application {
 /// Purges expired token records and idempotency keys every hour.
 fn spawn_housekeeping(db_conn: DatabaseConnection) {
     tokio::spawn(async move {
-        let mut interval = tokio::time::interval(Duration::from_secs(3600));
+        let period = Duration::from_secs(3600);
+        let mut interval = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
         loop {
             interval.tick().await;
             if let Err(err) = tokens::purge_expired(&db_conn).await {

@@ -1,6 +1,6 @@
 //! Shared application state handed to every handler.
 
-use std::sync::Arc;
+use std::sync::{Arc, atomic::AtomicU64};
 
 use sea_orm::DatabaseConnection;
 
@@ -12,4 +12,6 @@ pub struct AppState {
     pub db: DatabaseConnection,
     pub jwt: Arc<JwtKeys>,
     pub settings: Arc<Settings>,
+    /// Statements executed on the pool since start (for diagnostics and the query-count tests).
+    pub queries: Arc<AtomicU64>,
 }

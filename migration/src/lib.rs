@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261126_000001_foundation;
 mod m20261126_000002_identity;
 mod m20261126_000003_catalog;
+mod m20261126_000004_controls;
 
 /// The ordered list of migrations applied by `annexa migrate` and at `serve` start-up.
 pub struct Migrator;
@@ -16,6 +17,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000001_foundation::Migration),
             Box::new(m20261126_000002_identity::Migration),
             Box::new(m20261126_000003_catalog::Migration),
+            Box::new(m20261126_000004_controls::Migration),
         ]
     }
 }

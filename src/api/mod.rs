@@ -2,6 +2,7 @@
 
 pub mod auth;
 pub mod catalog;
+pub mod controls;
 pub mod ops;
 pub mod organizations;
 pub mod pagination;
@@ -60,6 +61,8 @@ Errors are RFC 9457 `application/problem+json`. Lists use cursor pagination (`li
         (name = "members", description = "Members of an organization and their roles"),
         (name = "service-accounts", description = "Machine clients of an organization"),
         (name = "catalog", description = "The shipped frameworks, requirements and mappings"),
+        (name = "controls", description = "Adopted frameworks, controls and the Statement of Applicability"),
+        (name = "audit", description = "The audit trail of every change"),
     )
 )]
 pub struct ApiDoc;
@@ -92,7 +95,16 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(catalog::framework_get)
                 .service(catalog::requirement_list)
                 .service(catalog::requirement_get)
-                .service(catalog::mapping_list),
+                .service(catalog::mapping_list)
+                .service(controls::adoption_list)
+                .service(controls::adoption_create)
+                .service(controls::adoption_get)
+                .service(controls::soa_get)
+                .service(controls::control_list)
+                .service(controls::control_create)
+                .service(controls::control_get)
+                .service(controls::control_update)
+                .service(controls::audit_event_list),
         );
 }
 

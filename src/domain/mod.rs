@@ -1,4 +1,7 @@
-//! Pure rules with no web or database code: roles and their permissions, identity value rules.
+//! Pure rules with no web or database code: roles, identity values, control rules and the
+//! readiness formula.
 
+pub mod control;
 pub mod identity;
+pub mod readiness;
 pub mod role;

@@ -91,3 +91,55 @@ pub async fn record_as<C: ConnectionTrait>(
         .await?;
     Ok(())
 }
+
+/// Filters of the audit trail.
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    pub entity_type: Option<String>,
+    pub entity_id: Option<String>,
+    pub actor: Option<String>,
+    pub since: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// An organization's audit events, oldest first (auditors and admins).
+pub async fn list(
+    db_conn: &sea_orm::DatabaseConnection,
+    principal: &Principal,
+    org_id: &str,
+    filter: &AuditFilter,
+    page: &crate::service::page::PageRequest,
+) -> Result<crate::service::page::Page<entity::audit_event::Model>> {
+    use entity::audit_event::Column;
+    use sea_orm::{ColumnTrait, QueryFilter, QueryOrder, QuerySelect};
+    crate::service::authz::authorize(
+        db_conn,
+        principal,
+        org_id,
+        crate::domain::role::Action::ReadAuditEvents,
+    )
+    .await?;
+    let mut query = entity::audit_event::Entity::find().filter(Column::OrganizationId.eq(org_id));
+    if let Some(v) = &filter.entity_type {
+        query = query.filter(Column::EntityType.eq(v.as_str()));
+    }
+    if let Some(v) = &filter.entity_id {
+        query = query.filter(Column::EntityId.eq(v.as_str()));
+    }
+    if let Some(v) = &filter.actor {
+        query = query.filter(Column::Actor.eq(v.as_str()));
+    }
+    if let Some(v) = filter.since {
+        query = query.filter(Column::At.gte(v));
+    }
+    if let Some(after) = &page.after {
+        query = query.filter(Column::Id.gt(after.as_str()));
+    }
+    let rows = query
+        .order_by_asc(Column::Id)
+        .limit(page.fetch())
+        .all(db_conn)
+        .await?;
+    Ok(crate::service::page::Page::from_rows(rows, page, |e| {
+        e.id.clone()
+    }))
+}

@@ -3,8 +3,11 @@
 pub mod audit;
 pub mod authz;
 pub mod catalog;
+pub mod controls;
 pub mod idempotency;
 pub mod identity;
 pub mod page;
+pub mod sql;
+pub mod stats;
 pub mod tokens;
 pub mod version;

@@ -39,6 +39,12 @@ fn rule(operation_id: &str) -> Option<Rule> {
         | "service_account_create"
         | "service_account_delete" => Org(Action::Administer),
         "organization_delete" => OrgDelete,
+        "adoption_list" | "adoption_get" | "control_list" | "control_get" | "soa_get" => {
+            Org(Action::Read)
+        }
+        "adoption_create" => Org(Action::Administer),
+        "control_create" | "control_update" => Org(Action::ChangeControls),
+        "audit_event_list" => Org(Action::ReadAuditEvents),
         _ => return None,
     })
 }
@@ -81,6 +87,7 @@ fn expectation(rule: Rule, caller: &Caller) -> Expect {
 
 struct World {
     org: String,
+    control_id: String,
     callers: Vec<(Caller, Option<String>)>,
 }
 
@@ -116,7 +123,33 @@ async fn world(app: &TestApp) -> World {
     }
     let outsider = app.member(&other, Role::Admin).await;
     callers.push((Caller::Outsider, Some(outsider.token)));
-    World { org, callers }
+    let res = app
+        .send_json(
+            Method::POST,
+            &format!("/api/v1/organizations/{org}/frameworks"),
+            &app.admin_token,
+            &json!({"framework": "iso27001-2022"}),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    let controls: Value = app
+        .get(
+            &format!("/api/v1/organizations/{org}/controls?limit=1"),
+            &app.admin_token,
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+    let control_id = controls["items"][0]["id"]
+        .as_str()
+        .expect("control")
+        .to_owned();
+    World {
+        org,
+        control_id,
+        callers,
+    }
 }
 
 /// Fills the path parameters, creating fresh targets for operations that destroy them.
@@ -134,7 +167,8 @@ async fn concrete_path(
     let mut path = template
         .replace("{org_id}", &org)
         .replace("{key}", "iso27001-2022")
-        .replace("{ref}", "A.5.1");
+        .replace("{ref}", "A.5.1")
+        .replace("{control_id}", &world.control_id);
     if path.contains("{user_id}") {
         let target = app.member(&world.org, Role::Viewer).await;
         path = path.replace("{user_id}", &target.id);
@@ -154,6 +188,7 @@ async fn concrete_path(
             .to_owned();
         path = path.replace("{service_account_id}", &id);
     }
+    assert!(!path.contains('{'), "a path parameter has no value in the authorization test: {path}");
     path
 }
 
@@ -171,6 +206,11 @@ async fn request_body(app: &TestApp, operation_id: &str) -> Option<Value> {
         }
         "member_update" => json!({"role": "editor"}),
         "service_account_create" => json!({"name": "new", "role": "viewer"}),
+        "adoption_create" => json!({"framework": "iso42001-2023"}),
+        "control_create" => {
+            json!({"framework": "iso27001-2022", "ref": format!("C-{unique}"), "title": "Custom"})
+        }
+        "control_update" => json!({"notes": format!("checked {unique}")}),
         _ => return None,
     })
 }

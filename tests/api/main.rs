@@ -6,6 +6,7 @@
 
 mod authz;
 mod catalog;
+mod controls;
 mod foundation;
 mod helpers;
 mod identity;

@@ -1,0 +1,18 @@
+//! Links between findings and the controls they concern.
+
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "finding_controls")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub finding_id: String,
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub control_id: String,
+    pub organization_id: String,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

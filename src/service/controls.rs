@@ -1,0 +1,662 @@
+//! Controls and the Statement of Applicability: adoption, custom controls, filtered lists,
+//! updates with the applicability rules, and the SoA itself.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use sea_orm::{
+    ActiveModelTrait,
+    ActiveValue::Set,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, IntoActiveModel,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    sea_query::{Expr, ExprTrait, Func, Query},
+};
+
+use crate::{
+    auth::Principal,
+    db,
+    domain::{
+        control::{ControlKind, ControlStatus, check_applicability},
+        role::Action,
+    },
+    error::{AppError, Result},
+    service::{
+        audit::{self, AuditRecord, Changes},
+        authz,
+        page::{Page, PageRequest},
+        stats::{self, ControlStats, Scope},
+        version::{self, IfMatch},
+    },
+};
+use entity::{control, control_evidence, evidence, framework, organization_framework, requirement};
+
+/// A control with what is linked to it and its score.
+#[derive(Debug, Clone)]
+pub struct ControlView {
+    pub control: control::Model,
+    pub stats: ControlStats,
+    pub score: Option<f64>,
+}
+
+fn status_of(model: &control::Model) -> Result<ControlStatus> {
+    ControlStatus::parse(&model.status)
+        .ok_or_else(|| AppError::internal("stored control status is invalid"))
+}
+
+fn kind_of(model: &control::Model) -> Result<ControlKind> {
+    ControlKind::parse(&model.kind)
+        .ok_or_else(|| AppError::internal("stored control kind is invalid"))
+}
+
+/// Attaches stats and scores to controls (two aggregate queries for the whole set).
+pub async fn views<C: ConnectionTrait>(
+    conn: &C,
+    org_id: &str,
+    controls: Vec<control::Model>,
+    scope: Option<&str>,
+) -> Result<Vec<ControlView>> {
+    let ids: Vec<String> = controls.iter().map(|c| c.id.clone()).collect();
+    let scope = match scope {
+        Some(framework) => Scope::Framework(framework),
+        None => Scope::Controls(&ids),
+    };
+    let mut all = stats::control_stats(conn, org_id, scope, db::now()).await?;
+    controls
+        .into_iter()
+        .map(|control| {
+            let stats = all.remove(&control.id).unwrap_or_default();
+            let score = stats::score(status_of(&control)?, control.applicable, &stats);
+            Ok(ControlView {
+                control,
+                stats,
+                score,
+            })
+        })
+        .collect()
+}
+
+// ---------------------------------------------------------------- adoption
+
+/// An adopted framework with its control count.
+#[derive(Debug, Clone)]
+pub struct Adoption {
+    pub adoption: organization_framework::Model,
+    pub framework: framework::Model,
+    pub control_count: u64,
+}
+
+/// Adopts a framework: one control per requirement, inside the caller's write transaction
+/// (admins). 409 when already adopted; 404 (problem) for an unknown framework.
+pub async fn adopt_in<C: ConnectionTrait>(
+    txn: &C,
+    principal: &Principal,
+    org_id: &str,
+    key: &str,
+) -> Result<Adoption> {
+    authz::authorize(txn, principal, org_id, Action::Administer).await?;
+    let framework = framework::Entity::find_by_id(key.to_owned())
+        .one(txn)
+        .await?
+        .ok_or(AppError::NotFound("framework"))?;
+    let now = db::now();
+    let adoption = organization_framework::ActiveModel {
+        id: Set(db::new_id()),
+        organization_id: Set(org_id.to_owned()),
+        framework_key: Set(key.to_owned()),
+        adopted_by: Set(principal.actor()),
+        created_at: Set(now),
+    }
+    .insert(txn)
+    .await
+    .map_err(|err| {
+        if db::is_unique_violation(&err) {
+            AppError::conflict(
+                "already-adopted",
+                format!("the framework `{key}` is already adopted"),
+            )
+        } else {
+            err.into()
+        }
+    })?;
+    let requirements = requirement::Entity::find()
+        .filter(requirement::Column::FrameworkKey.eq(key))
+        .filter(requirement::Column::Withdrawn.eq(false))
+        .order_by_asc(requirement::Column::Position)
+        .all(txn)
+        .await?;
+    let rows: Vec<control::ActiveModel> = requirements
+        .iter()
+        .map(|r| control::ActiveModel {
+            id: Set(db::new_id()),
+            organization_id: Set(org_id.to_owned()),
+            framework_key: Set(key.to_owned()),
+            requirement_id: Set(Some(r.id.clone())),
+            reference: Set(r.reference.clone()),
+            title: Set(r.title.clone()),
+            group_key: Set(r.group_key.clone()),
+            kind: Set(r.kind.clone()),
+            custom: Set(false),
+            description: Set(Some(r.description.clone())),
+            applicable: Set(true),
+            justification: Set(None),
+            status: Set(ControlStatus::NotStarted.as_str().to_owned()),
+            owner: Set(None),
+            due_date: Set(None),
+            notes: Set(None),
+            version: Set(1),
+            created_at: Set(now),
+            updated_at: Set(now),
+        })
+        .collect();
+    let control_count = rows.len() as u64;
+    // 19 columns a row: 250 rows stay far below SQLite's limit on bound variables.
+    for chunk in rows.chunks(250) {
+        control::Entity::insert_many(chunk.to_vec())
+            .exec_without_returning(txn)
+            .await?;
+    }
+    audit::record(
+        txn,
+        principal,
+        AuditRecord {
+            organization_id: Some(org_id),
+            action: "framework.adopted",
+            entity_type: "framework",
+            entity_id: key,
+            changes: Changes::new().created("controls", &control_count),
+        },
+    )
+    .await?;
+    Ok(Adoption {
+        adoption,
+        framework,
+        control_count,
+    })
+}
+
+/// The frameworks an organization has adopted, oldest first, with control counts.
+pub async fn list_adopted(
+    db_conn: &DatabaseConnection,
+    principal: &Principal,
+    org_id: &str,
+    page: &PageRequest,
+) -> Result<Page<Adoption>> {
+    authz::authorize(db_conn, principal, org_id, Action::Read).await?;
+    let mut query = organization_framework::Entity::find()
+        .filter(organization_framework::Column::OrganizationId.eq(org_id));
+    if let Some(after) = &page.after {
+        query = query.filter(organization_framework::Column::Id.gt(after.as_str()));
+    }
+    let rows = query
+        .order_by_asc(organization_framework::Column::Id)
+        .limit(page.fetch())
+        .all(db_conn)
+        .await?;
+    let rows = Page::from_rows(rows, page, |a| a.id.clone());
+    let keys: Vec<String> = rows.items.iter().map(|a| a.framework_key.clone()).collect();
+    let frameworks: HashMap<String, framework::Model> = framework::Entity::find()
+        .filter(framework::Column::Key.is_in(keys.clone()))
+        .all(db_conn)
+        .await?
+        .into_iter()
+        .map(|f| (f.key.clone(), f))
+        .collect();
+    let counts: HashMap<String, i64> = control::Entity::find()
+        .select_only()
+        .column(control::Column::FrameworkKey)
+        .column_as(control::Column::Id.count(), "n")
+        .filter(control::Column::OrganizationId.eq(org_id))
+        .filter(control::Column::FrameworkKey.is_in(keys))
+        .group_by(control::Column::FrameworkKey)
+        .into_tuple::<(String, i64)>()
+        .all(db_conn)
+        .await?
+        .into_iter()
+        .collect();
+    let next_after = rows.next_after;
+    let items = rows
+        .items
+        .into_iter()
+        .filter_map(|adoption| {
+            let framework = frameworks.get(&adoption.framework_key)?.clone();
+            let control_count =
+                u64::try_from(counts.get(&adoption.framework_key).copied().unwrap_or(0))
+                    .unwrap_or(0);
+            Some(Adoption {
+                adoption,
+                framework,
+                control_count,
+            })
+        })
+        .collect();
+    Ok(Page { items, next_after })
+}
+
+/// One adopted framework with its control count.
+pub async fn get_adopted(
+    db_conn: &DatabaseConnection,
+    principal: &Principal,
+    org_id: &str,
+    key: &str,
+) -> Result<Adoption> {
+    authz::authorize(db_conn, principal, org_id, Action::Read).await?;
+    let adoption = organization_framework::Entity::find()
+        .filter(organization_framework::Column::OrganizationId.eq(org_id))
+        .filter(organization_framework::Column::FrameworkKey.eq(key))
+        .one(db_conn)
+        .await?
+        .ok_or(AppError::NotFound("adopted framework"))?;
+    let framework = framework::Entity::find_by_id(key.to_owned())
+        .one(db_conn)
+        .await?
+        .ok_or(AppError::NotFound("framework"))?;
+    let control_count = control::Entity::find()
+        .filter(control::Column::OrganizationId.eq(org_id))
+        .filter(control::Column::FrameworkKey.eq(key))
+        .count(db_conn)
+        .await?;
+    Ok(Adoption {
+        adoption,
+        framework,
+        control_count,
+    })
+}
+
+async fn ensure_adopted<C: ConnectionTrait>(conn: &C, org_id: &str, key: &str) -> Result<()> {
+    let adopted = organization_framework::Entity::find()
+        .filter(organization_framework::Column::OrganizationId.eq(org_id))
+        .filter(organization_framework::Column::FrameworkKey.eq(key))
+        .count(conn)
+        .await?;
+    if adopted == 0 {
+        return Err(AppError::NotFound("adopted framework"));
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------- controls
+
+/// A custom control to add to an adopted framework.
+#[derive(Debug, Clone)]
+pub struct NewControl {
+    pub framework: String,
+    pub reference: String,
+    pub title: String,
+    pub group: Option<String>,
+    pub description: Option<String>,
+    pub status: ControlStatus,
+    pub owner: Option<String>,
+    pub due_date: Option<NaiveDate>,
+    pub notes: Option<String>,
+}
+
+fn non_blank(field: &str, value: &str, max: usize) -> Result<String> {
+    let trimmed = value.trim();
+    if trimmed.is_empty() {
+        return Err(AppError::invalid(field, "must not be empty"));
+    }
+    if trimmed.chars().count() > max {
+        return Err(AppError::invalid(
+            field,
+            format!("must be at most {max} characters"),
+        ));
+    }
+    Ok(trimmed.to_owned())
+}
+
+/// Adds a custom control to an adopted framework (editors, admins); 409 when the ref exists.
+pub async fn create_custom<C: ConnectionTrait>(
+    conn: &C,
+    principal: &Principal,
+    org_id: &str,
+    new: NewControl,
+) -> Result<ControlView> {
+    authz::authorize(conn, principal, org_id, Action::ChangeControls).await?;
+    let reference = non_blank("ref", &new.reference, 40)?;
+    let title = non_blank("title", &new.title, 500)?;
+    ensure_adopted(conn, org_id, &new.framework)
+        .await
+        .map_err(|_| AppError::invalid("framework", "is not adopted by this organization"))?;
+    let now = db::now();
+    let created = control::ActiveModel {
+        id: Set(db::new_id()),
+        organization_id: Set(org_id.to_owned()),
+        framework_key: Set(new.framework.clone()),
+        requirement_id: Set(None),
+        reference: Set(reference),
+        title: Set(title),
+        group_key: Set(new
+            .group
+            .map(|g| g.trim().to_owned())
+            .filter(|g| !g.is_empty())
+            .unwrap_or_else(|| "custom".to_owned())),
+        kind: Set(ControlKind::Control.as_str().to_owned()),
+        custom: Set(true),
+        description: Set(new.description),
+        applicable: Set(true),
+        justification: Set(None),
+        status: Set(new.status.as_str().to_owned()),
+        owner: Set(new.owner),
+        due_date: Set(new.due_date),
+        notes: Set(new.notes),
+        version: Set(1),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(conn)
+    .await
+    .map_err(|err| {
+        if db::is_unique_violation(&err) {
+            AppError::conflict(
+                "control-exists",
+                "a control with this ref already exists in this framework",
+            )
+        } else {
+            err.into()
+        }
+    })?;
+    audit::record(
+        conn,
+        principal,
+        AuditRecord {
+            organization_id: Some(org_id),
+            action: "control.created",
+            entity_type: "control",
+            entity_id: &created.id,
+            changes: Changes::new()
+                .created("framework", &created.framework_key)
+                .created("ref", &created.reference)
+                .created("title", &created.title)
+                .created("status", &created.status),
+        },
+    )
+    .await?;
+    Ok(ControlView {
+        score: stats::score(new.status, true, &ControlStats::default()),
+        control: created,
+        stats: ControlStats::default(),
+    })
+}
+
+/// Filters of the control list (contract §4 plus `updated_since`).
+#[derive(Debug, Clone, Default)]
+pub struct ControlFilter {
+    pub framework: Option<String>,
+    pub status: Option<ControlStatus>,
+    pub applicable: Option<bool>,
+    pub group: Option<String>,
+    pub kind: Option<ControlKind>,
+    pub owner: Option<String>,
+    pub q: Option<String>,
+    pub has_valid_evidence: Option<bool>,
+    pub updated_since: Option<DateTime<Utc>>,
+}
+
+/// Controls, oldest first, filtered; four queries whatever the page size.
+pub async fn list(
+    db_conn: &DatabaseConnection,
+    principal: &Principal,
+    org_id: &str,
+    filter: &ControlFilter,
+    page: &PageRequest,
+) -> Result<Page<ControlView>> {
+    authz::authorize(db_conn, principal, org_id, Action::Read).await?;
+    let mut query = control::Entity::find().filter(control::Column::OrganizationId.eq(org_id));
+    if let Some(framework) = &filter.framework {
+        query = query.filter(control::Column::FrameworkKey.eq(framework.as_str()));
+    }
+    if let Some(status) = filter.status {
+        query = query.filter(control::Column::Status.eq(status.as_str()));
+    }
+    if let Some(applicable) = filter.applicable {
+        query = query.filter(control::Column::Applicable.eq(applicable));
+    }
+    if let Some(group) = &filter.group {
+        query = query.filter(control::Column::GroupKey.eq(group.as_str()));
+    }
+    if let Some(kind) = filter.kind {
+        query = query.filter(control::Column::Kind.eq(kind.as_str()));
+    }
+    if let Some(owner) = &filter.owner {
+        query = query.filter(control::Column::Owner.eq(owner.as_str()));
+    }
+    if let Some(q) = filter.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+        let pattern = format!("%{}%", q.to_lowercase().replace(['%', '_'], ""));
+        query = query.filter(
+            Condition::any()
+                .add(
+                    Expr::expr(Func::lower(Expr::col(control::Column::Title)))
+                        .like(pattern.clone()),
+                )
+                .add(
+                    Expr::expr(Func::lower(Expr::col(control::Column::Reference)))
+                        .like(pattern.clone()),
+                )
+                .add(Expr::expr(Func::lower(Expr::col(control::Column::Notes))).like(pattern)),
+        );
+    }
+    if let Some(wanted) = filter.has_valid_evidence {
+        let now = db::now();
+        let valid = Query::select()
+            .column((
+                control_evidence::Entity,
+                control_evidence::Column::ControlId,
+            ))
+            .from(control_evidence::Entity)
+            .inner_join(
+                evidence::Entity,
+                Expr::col((evidence::Entity, evidence::Column::Id)).equals((
+                    control_evidence::Entity,
+                    control_evidence::Column::EvidenceId,
+                )),
+            )
+            .and_where(
+                Expr::col((
+                    control_evidence::Entity,
+                    control_evidence::Column::OrganizationId,
+                ))
+                .eq(org_id),
+            )
+            .and_where(Expr::col((evidence::Entity, evidence::Column::ArchivedAt)).is_null())
+            .and_where(Expr::col((evidence::Entity, evidence::Column::ReviewStatus)).eq("accepted"))
+            .cond_where(
+                Condition::any()
+                    .add(Expr::col((evidence::Entity, evidence::Column::ValidUntil)).is_null())
+                    .add(Expr::col((evidence::Entity, evidence::Column::ValidUntil)).gt(now)),
+            )
+            .to_owned();
+        query = if wanted {
+            query.filter(control::Column::Id.in_subquery(valid))
+        } else {
+            query.filter(control::Column::Id.not_in_subquery(valid))
+        };
+    }
+    if let Some(since) = filter.updated_since {
+        query = query.filter(control::Column::UpdatedAt.gte(since));
+    }
+    if let Some(after) = &page.after {
+        query = query.filter(control::Column::Id.gt(after.as_str()));
+    }
+    let rows = query
+        .order_by_asc(control::Column::Id)
+        .limit(page.fetch())
+        .all(db_conn)
+        .await?;
+    let rows = Page::from_rows(rows, page, |c| c.id.clone());
+    let next_after = rows.next_after;
+    Ok(Page {
+        items: views(db_conn, org_id, rows.items, None).await?,
+        next_after,
+    })
+}
+
+/// Finds a control of the organization (404 otherwise).
+pub async fn find<C: ConnectionTrait>(
+    conn: &C,
+    org_id: &str,
+    control_id: &str,
+) -> Result<control::Model> {
+    control::Entity::find_by_id(control_id.to_owned())
+        .filter(control::Column::OrganizationId.eq(org_id))
+        .one(conn)
+        .await?
+        .ok_or(AppError::NotFound("control"))
+}
+
+async fn view_one<C: ConnectionTrait>(
+    conn: &C,
+    org_id: &str,
+    model: control::Model,
+) -> Result<ControlView> {
+    views(conn, org_id, vec![model], None)
+        .await?
+        .pop()
+        .ok_or_else(|| AppError::internal("control view missing"))
+}
+
+/// One control.
+pub async fn get(
+    db_conn: &DatabaseConnection,
+    principal: &Principal,
+    org_id: &str,
+    control_id: &str,
+) -> Result<ControlView> {
+    authz::authorize(db_conn, principal, org_id, Action::Read).await?;
+    let model = find(db_conn, org_id, control_id).await?;
+    view_one(db_conn, org_id, model).await
+}
+
+/// A change to a control; `None` leaves a field, `Some(None)` clears a nullable one.
+#[derive(Debug, Clone, Default)]
+pub struct ControlPatch {
+    pub status: Option<ControlStatus>,
+    pub applicable: Option<bool>,
+    pub justification: Option<Option<String>>,
+    pub owner: Option<Option<String>>,
+    pub due_date: Option<Option<NaiveDate>>,
+    pub notes: Option<Option<String>>,
+}
+
+fn trimmed(value: Option<String>) -> Option<String> {
+    value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
+}
+
+/// Updates a control (editors, admins) under the applicability rules; honours `If-Match`.
+pub async fn update(
+    db_conn: &DatabaseConnection,
+    principal: &Principal,
+    org_id: &str,
+    control_id: &str,
+    if_match: Option<&IfMatch>,
+    patch: ControlPatch,
+) -> Result<ControlView> {
+    let txn = db::begin_write(db_conn).await?;
+    authz::authorize(&txn, principal, org_id, Action::ChangeControls).await?;
+    let current = find(&txn, org_id, control_id).await?;
+    version::check(if_match, current.version)?;
+
+    let status = patch.status.unwrap_or(status_of(&current)?);
+    let applicable = patch.applicable.unwrap_or(current.applicable);
+    let justification = match patch.justification {
+        Some(j) => trimmed(j),
+        None => current.justification.clone(),
+    };
+    let owner = match patch.owner {
+        Some(o) => trimmed(o),
+        None => current.owner.clone(),
+    };
+    if owner.as_ref().is_some_and(|o| o.chars().count() > 320) {
+        return Err(AppError::invalid("owner", "must be at most 320 characters"));
+    }
+    let due_date = patch.due_date.unwrap_or(current.due_date);
+    let notes = match patch.notes {
+        Some(n) => trimmed(n),
+        None => current.notes.clone(),
+    };
+    check_applicability(kind_of(&current)?, applicable, justification.as_deref())
+        .map_err(|(field, message)| AppError::invalid(field, message))?;
+
+    let mut changes = Changes::new();
+    changes.track("status", &current.status, &status.as_str().to_owned());
+    changes.track("applicable", &current.applicable, &applicable);
+    changes.track("justification", &current.justification, &justification);
+    changes.track("owner", &current.owner, &owner);
+    changes.track("due_date", &current.due_date, &due_date);
+    changes.track("notes", &current.notes, &notes);
+    if changes.is_empty() {
+        txn.commit().await?;
+        return view_one(db_conn, org_id, current).await;
+    }
+    let mut active = current.clone().into_active_model();
+    active.status = Set(status.as_str().to_owned());
+    active.applicable = Set(applicable);
+    active.justification = Set(justification);
+    active.owner = Set(owner);
+    active.due_date = Set(due_date);
+    active.notes = Set(notes);
+    active.version = Set(current.version + 1);
+    active.updated_at = Set(db::now());
+    let updated = active.update(&txn).await?;
+    audit::record(
+        &txn,
+        principal,
+        AuditRecord {
+            organization_id: Some(org_id),
+            action: "control.updated",
+            entity_type: "control",
+            entity_id: control_id,
+            changes,
+        },
+    )
+    .await?;
+    let view = view_one(&txn, org_id, updated).await?;
+    txn.commit().await?;
+    Ok(view)
+}
+
+/// The Statement of Applicability of an adopted framework: every control in the standard's
+/// order (custom controls last), with its stats. Four queries.
+pub async fn statement_of_applicability(
+    db_conn: &DatabaseConnection,
+    principal: &Principal,
+    org_id: &str,
+    key: &str,
+) -> Result<(framework::Model, Vec<ControlView>)> {
+    authz::authorize(db_conn, principal, org_id, Action::Read).await?;
+    let framework = framework::Entity::find_by_id(key.to_owned())
+        .one(db_conn)
+        .await?
+        .ok_or(AppError::NotFound("framework"))?;
+    ensure_adopted(db_conn, org_id, key).await?;
+    let controls = ordered_controls(db_conn, org_id, key).await?;
+    Ok((
+        framework,
+        views(db_conn, org_id, controls, Some(key)).await?,
+    ))
+}
+
+/// An adopted framework's controls in the standard's order, custom controls last (one query).
+pub async fn ordered_controls<C: ConnectionTrait>(
+    conn: &C,
+    org_id: &str,
+    key: &str,
+) -> Result<Vec<control::Model>> {
+    let rows: Vec<(control::Model, Option<requirement::Model>)> = control::Entity::find()
+        .filter(control::Column::OrganizationId.eq(org_id))
+        .filter(control::Column::FrameworkKey.eq(key))
+        .find_also_related(requirement::Entity)
+        .all(conn)
+        .await?;
+    let mut rows: Vec<(i64, String, control::Model)> = rows
+        .into_iter()
+        .map(|(c, r)| {
+            (
+                r.map_or(i64::MAX, |r| i64::from(r.position)),
+                c.id.clone(),
+                c,
+            )
+        })
+        .collect();
+    rows.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
+    Ok(rows.into_iter().map(|(_, _, c)| c).collect())
+}
