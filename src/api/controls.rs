@@ -2,7 +2,7 @@
 
 use actix_web::{HttpRequest, HttpResponse, get, http::header, patch, post, web};
 use chrono::{DateTime, NaiveDate, Utc};
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
@@ -27,13 +27,6 @@ use crate::{
     },
     state::AppState,
 };
-
-/// Reads a field that may be absent (no change), null (clear) or a value (set).
-fn nullable<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
-    d: D,
-) -> std::result::Result<Option<Option<T>>, D::Error> {
-    Option::<T>::deserialize(d).map(Some)
-}
 
 // ---------------------------------------------------------------- adopted frameworks
 
@@ -472,19 +465,19 @@ pub struct ControlUpdate {
     /// Whether it applies. A clause cannot be made not applicable; excluding needs a justification.
     pub applicable: Option<bool>,
     /// Why it is included or excluded.
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "crate::api::fields::nullable")]
     #[schema(value_type = Option<String>, nullable)]
     pub justification: Option<Option<String>>,
     /// Who owns it.
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "crate::api::fields::nullable")]
     #[schema(value_type = Option<String>, nullable)]
     pub owner: Option<Option<String>>,
     /// When it is due (`YYYY-MM-DD`).
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "crate::api::fields::nullable")]
     #[schema(value_type = Option<NaiveDate>, nullable)]
     pub due_date: Option<Option<NaiveDate>>,
     /// Notes.
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "crate::api::fields::nullable")]
     #[schema(value_type = Option<String>, nullable)]
     pub notes: Option<Option<String>>,
 }

@@ -3,6 +3,8 @@
 pub mod auth;
 pub mod catalog;
 pub mod controls;
+pub mod evidence;
+pub mod fields;
 pub mod ops;
 pub mod organizations;
 pub mod pagination;
@@ -62,6 +64,7 @@ Errors are RFC 9457 `application/problem+json`. Lists use cursor pagination (`li
         (name = "service-accounts", description = "Machine clients of an organization"),
         (name = "catalog", description = "The shipped frameworks, requirements and mappings"),
         (name = "controls", description = "Adopted frameworks, controls and the Statement of Applicability"),
+        (name = "evidence", description = "Evidence files, their review and their links to controls"),
         (name = "audit", description = "The audit trail of every change"),
     )
 )]
@@ -104,7 +107,18 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(controls::control_create)
                 .service(controls::control_get)
                 .service(controls::control_update)
-                .service(controls::audit_event_list),
+                .service(controls::audit_event_list)
+                .service(evidence::evidence_list)
+                .service(evidence::evidence_create)
+                .service(evidence::evidence_get)
+                .service(evidence::evidence_update)
+                .service(evidence::evidence_delete)
+                .service(evidence::evidence_content_put)
+                .service(evidence::evidence_content_get)
+                .service(evidence::evidence_review)
+                .service(evidence::control_evidence_list)
+                .service(evidence::control_evidence_link)
+                .service(evidence::control_evidence_unlink),
         );
 }
 

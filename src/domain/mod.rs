@@ -2,6 +2,7 @@
 //! readiness formula.
 
 pub mod control;
+pub mod evidence;
 pub mod identity;
 pub mod readiness;
 pub mod role;

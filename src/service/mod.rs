@@ -4,6 +4,7 @@ pub mod audit;
 pub mod authz;
 pub mod catalog;
 pub mod controls;
+pub mod evidence;
 pub mod idempotency;
 pub mod identity;
 pub mod page;

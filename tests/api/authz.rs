@@ -45,6 +45,16 @@ fn rule(operation_id: &str) -> Option<Rule> {
         "adoption_create" => Org(Action::Administer),
         "control_create" | "control_update" => Org(Action::ChangeControls),
         "audit_event_list" => Org(Action::ReadAuditEvents),
+        "evidence_list" | "evidence_get" | "evidence_content_get" | "control_evidence_list" => {
+            Org(Action::Read)
+        }
+        "evidence_create"
+        | "evidence_update"
+        | "evidence_content_put"
+        | "control_evidence_link"
+        | "control_evidence_unlink" => Org(Action::ChangeEvidence),
+        "evidence_review" => Org(Action::ReviewEvidence),
+        "evidence_delete" => Org(Action::Administer),
         _ => return None,
     })
 }
@@ -88,6 +98,9 @@ fn expectation(rule: Rule, caller: &Caller) -> Expect {
 struct World {
     org: String,
     control_id: String,
+    evidence_id: String,
+    /// An editor whose evidence the reviewers review (nobody reviews their own).
+    submitter: String,
     callers: Vec<(Caller, Option<String>)>,
 }
 
@@ -145,11 +158,43 @@ async fn world(app: &TestApp) -> World {
         .as_str()
         .expect("control")
         .to_owned();
+    let submitter = app.member(&org, Role::Editor).await.token;
+    let evidence_id = new_evidence(app, &org, &submitter).await;
+    let res = app
+        .request(
+            Method::PUT,
+            &format!("/api/v1/organizations/{org}/evidence/{evidence_id}/content"),
+            Some(&submitter),
+        )
+        .header("content-type", "text/plain")
+        .body("the file")
+        .send()
+        .await
+        .expect("upload");
+    assert_eq!(res.status(), 200);
     World {
         org,
         control_id,
+        evidence_id,
+        submitter,
         callers,
     }
+}
+
+async fn new_evidence(app: &TestApp, org: &str, token: &str) -> String {
+    let res = app
+        .send_json(
+            Method::POST,
+            &format!("/api/v1/organizations/{org}/evidence"),
+            token,
+            &json!({"title": "Evidence", "kind": "document"}),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    res.json::<Value>().await.expect("json")["id"]
+        .as_str()
+        .expect("id")
+        .to_owned()
 }
 
 /// Fills the path parameters, creating fresh targets for operations that destroy them.
@@ -169,6 +214,15 @@ async fn concrete_path(
         .replace("{key}", "iso27001-2022")
         .replace("{ref}", "A.5.1")
         .replace("{control_id}", &world.control_id);
+    if path.contains("{evidence_id}") {
+        // Archiving and reviewing change the evidence for good: give each case its own.
+        let evidence_id = if matches!(operation_id, "evidence_delete" | "evidence_review") {
+            new_evidence(app, &world.org, &world.submitter).await
+        } else {
+            world.evidence_id.clone()
+        };
+        path = path.replace("{evidence_id}", &evidence_id);
+    }
     if path.contains("{user_id}") {
         let target = app.member(&world.org, Role::Viewer).await;
         path = path.replace("{user_id}", &target.id);
@@ -188,7 +242,10 @@ async fn concrete_path(
             .to_owned();
         path = path.replace("{service_account_id}", &id);
     }
-    assert!(!path.contains('{'), "a path parameter has no value in the authorization test: {path}");
+    assert!(
+        !path.contains('{'),
+        "a path parameter has no value in the authorization test: {path}"
+    );
     path
 }
 
@@ -211,6 +268,9 @@ async fn request_body(app: &TestApp, operation_id: &str) -> Option<Value> {
             json!({"framework": "iso27001-2022", "ref": format!("C-{unique}"), "title": "Custom"})
         }
         "control_update" => json!({"notes": format!("checked {unique}")}),
+        "evidence_create" => json!({"title": "New evidence", "kind": "log"}),
+        "evidence_update" => json!({"description": format!("updated {unique}")}),
+        "evidence_review" => json!({"decision": "accepted"}),
         _ => return None,
     })
 }
@@ -245,7 +305,11 @@ async fn every_operation_enforces_the_role_matrix() {
             for (caller, token) in &world.callers {
                 let path = concrete_path(&app, &world, template, &id, caller).await;
                 let mut request = app.request(method.clone(), &path, token.as_deref());
-                if let Some(body) = request_body(&app, &id).await {
+                if id == "evidence_content_put" {
+                    request = request
+                        .header("content-type", "text/plain")
+                        .body(format!("file {checked}"));
+                } else if let Some(body) = request_body(&app, &id).await {
                     request = request.json(&body);
                 }
                 let status = request.send().await.expect("request").status().as_u16();

@@ -7,6 +7,7 @@
 mod authz;
 mod catalog;
 mod controls;
+mod evidence;
 mod foundation;
 mod helpers;
 mod identity;

@@ -1,0 +1,185 @@
+//! Evidence rules: kinds, review states, the segregation of duties and safe file names.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// What a piece of evidence is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum EvidenceKind {
+    Document,
+    Screenshot,
+    Log,
+    Configuration,
+    Report,
+    Link,
+    Attestation,
+}
+
+impl EvidenceKind {
+    const ALL: [EvidenceKind; 7] = [
+        Self::Document,
+        Self::Screenshot,
+        Self::Log,
+        Self::Configuration,
+        Self::Report,
+        Self::Link,
+        Self::Attestation,
+    ];
+
+    /// The stored / wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Document => "document",
+            Self::Screenshot => "screenshot",
+            Self::Log => "log",
+            Self::Configuration => "configuration",
+            Self::Report => "report",
+            Self::Link => "link",
+            Self::Attestation => "attestation",
+        }
+    }
+
+    /// Parses a stored name.
+    pub fn parse(value: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == value)
+    }
+}
+
+/// Where a piece of evidence stands in review.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ReviewStatus {
+    Pending,
+    Accepted,
+    Rejected,
+}
+
+impl ReviewStatus {
+    /// The stored / wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Accepted => "accepted",
+            Self::Rejected => "rejected",
+        }
+    }
+
+    /// Parses a stored name.
+    pub fn parse(value: &str) -> Option<Self> {
+        [Self::Pending, Self::Accepted, Self::Rejected]
+            .into_iter()
+            .find(|s| s.as_str() == value)
+    }
+}
+
+/// A reviewer's decision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ReviewDecision {
+    Accepted,
+    Rejected,
+}
+
+impl ReviewDecision {
+    /// The review status the decision leads to.
+    pub fn status(self) -> ReviewStatus {
+        match self {
+            Self::Accepted => ReviewStatus::Accepted,
+            Self::Rejected => ReviewStatus::Rejected,
+        }
+    }
+}
+
+/// Segregation of duties (ISO 27001 A.5.3): nobody reviews evidence they submitted.
+pub fn may_review(reviewer: &str, submitted_by: &str) -> bool {
+    reviewer != submitted_by
+}
+
+/// The review status after the content or validity of evidence changes: accepted evidence
+/// goes back to pending, so that it is reviewed again.
+pub fn status_after_change(current: ReviewStatus) -> ReviewStatus {
+    match current {
+        ReviewStatus::Accepted => ReviewStatus::Pending,
+        other => other,
+    }
+}
+
+/// A safe stored file name: the last path component, without control characters, quotes or
+/// separators, at most 255 bytes; `None` when nothing usable remains.
+pub fn sanitize_filename(raw: &str) -> Option<String> {
+    let last = raw.rsplit(['/', '\\']).next().unwrap_or("");
+    let mut cleaned: String = last
+        .chars()
+        .filter(|c| {
+            !c.is_control() && !matches!(c, '"' | '\\' | '/' | ';' | '\u{2028}' | '\u{2029}')
+        })
+        .collect();
+    cleaned = cleaned.trim().trim_start_matches('.').trim().to_owned();
+    while cleaned.len() > 255 {
+        cleaned.pop();
+    }
+    (!cleaned.is_empty()).then_some(cleaned)
+}
+
+/// An ASCII-only fallback of a file name for the plain `filename=` parameter.
+pub fn ascii_filename(name: &str) -> String {
+    name.chars()
+        .map(|c| {
+            if c.is_ascii_graphic() || c == ' ' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_names_are_sanitized() {
+        let cases = [
+            ("report.pdf", Some("report.pdf")),
+            ("../../etc/passwd", Some("passwd")),
+            ("C:\\Users\\me\\policy.docx", Some("policy.docx")),
+            ("evil\r\nSet-Cookie: x.txt", Some("evilSet-Cookie: x.txt")),
+            ("quote\"d;name.txt", Some("quotedname.txt")),
+            ("...hidden", Some("hidden")),
+            ("/", None),
+            ("\u{0}\u{7}", None),
+            ("relatório é.pdf", Some("relatório é.pdf")),
+        ];
+        for (raw, expected) in cases {
+            assert_eq!(sanitize_filename(raw).as_deref(), expected, "{raw:?}");
+        }
+        assert_eq!(
+            sanitize_filename(&"a".repeat(400)).map(|s| s.len()),
+            Some(255)
+        );
+        assert_eq!(ascii_filename("relatório é.pdf"), "relat_rio _.pdf");
+    }
+
+    #[test]
+    fn review_rules() {
+        assert!(!may_review("user:1", "user:1"));
+        assert!(may_review("user:2", "user:1"));
+        assert_eq!(
+            status_after_change(ReviewStatus::Accepted),
+            ReviewStatus::Pending
+        );
+        assert_eq!(
+            status_after_change(ReviewStatus::Rejected),
+            ReviewStatus::Rejected
+        );
+        assert_eq!(
+            status_after_change(ReviewStatus::Pending),
+            ReviewStatus::Pending
+        );
+        assert_eq!(ReviewDecision::Rejected.status(), ReviewStatus::Rejected);
+        assert_eq!(EvidenceKind::parse("log"), Some(EvidenceKind::Log));
+        assert_eq!(ReviewStatus::parse("maybe"), None);
+    }
+}

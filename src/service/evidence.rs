@@ -1,0 +1,785 @@
+//! Evidence: metadata, content stored in the database (content-addressed), review with
+//! segregation of duties, archiving, and links to controls within one organization.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ActiveModelTrait,
+    ActiveValue::Set,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, IntoActiveModel,
+    QueryFilter, QueryOrder, QuerySelect, QueryTrait,
+    sea_query::{Expr, ExprTrait, Func, OnConflict},
+};
+
+use crate::{
+    auth::Principal,
+    db,
+    domain::{
+        evidence::{EvidenceKind, ReviewDecision, ReviewStatus, may_review, status_after_change},
+        role::Action,
+    },
+    error::{AppError, Result},
+    service::{
+        audit::{self, AuditRecord, Changes},
+        authz, controls,
+        page::{Page, PageRequest},
+        version::{self, IfMatch},
+    },
+};
+use entity::{control_evidence, evidence, evidence_blob};
+
+/// Evidence with the controls it is linked to.
+#[derive(Debug, Clone)]
+pub struct EvidenceView {
+    pub evidence: evidence::Model,
+    pub control_ids: Vec<String>,
+}
+
+async fn control_ids_of<C: ConnectionTrait>(
+    conn: &C,
+    ids: &[String],
+) -> Result<HashMap<String, Vec<String>>> {
+    let mut out: HashMap<String, Vec<String>> = HashMap::new();
+    if ids.is_empty() {
+        return Ok(out);
+    }
+    let links = control_evidence::Entity::find()
+        .filter(control_evidence::Column::EvidenceId.is_in(ids.to_vec()))
+        .order_by_asc(control_evidence::Column::ControlId)
+        .all(conn)
+        .await?;
+    for link in links {
+        out.entry(link.evidence_id)
+            .or_default()
+            .push(link.control_id);
+    }
+    Ok(out)
+}
+
+async fn views<C: ConnectionTrait>(
+    conn: &C,
+    rows: Vec<evidence::Model>,
+) -> Result<Vec<EvidenceView>> {
+    let ids: Vec<String> = rows.iter().map(|e| e.id.clone()).collect();
+    let mut links = control_ids_of(conn, &ids).await?;
+    Ok(rows
+        .into_iter()
+        .map(|evidence| EvidenceView {
+            control_ids: links.remove(&evidence.id).unwrap_or_default(),
+            evidence,
+        })
+        .collect())
+}
+
+async fn view_one<C: ConnectionTrait>(conn: &C, model: evidence::Model) -> Result<EvidenceView> {
+    views(conn, vec![model])
+        .await?
+        .pop()
+        .ok_or_else(|| AppError::internal("evidence view missing"))
+}
+
+/// Finds evidence of the organization, archived included (404 otherwise).
+async fn find<C: ConnectionTrait>(
+    conn: &C,
+    org_id: &str,
+    evidence_id: &str,
+) -> Result<evidence::Model> {
+    evidence::Entity::find_by_id(evidence_id.to_owned())
+        .filter(evidence::Column::OrganizationId.eq(org_id))
+        .one(conn)
+        .await?
+        .ok_or(AppError::NotFound("evidence"))
+}
+
+/// Finds evidence that may still change (409 when archived).
+async fn find_live<C: ConnectionTrait>(
+    conn: &C,
+    org_id: &str,
+    evidence_id: &str,
+) -> Result<evidence::Model> {
+    let model = find(conn, org_id, evidence_id).await?;
+    if model.archived_at.is_some() {
+        return Err(AppError::conflict(
+            "evidence-archived",
+            "this evidence is archived and can no longer change",
+        ));
+    }
+    Ok(model)
+}
+
+fn validate_url(kind: EvidenceKind, url: Option<&str>) -> Result<()> {
+    match url {
+        Some(url) => {
+            let parsed = url::Url::parse(url)
+                .map_err(|_| AppError::invalid("url", "must be an absolute URL"))?;
+            if !matches!(parsed.scheme(), "http" | "https") {
+                return Err(AppError::invalid("url", "must be an http or https URL"));
+            }
+            Ok(())
+        }
+        None if kind == EvidenceKind::Link => Err(AppError::invalid(
+            "url",
+            "is required for evidence of kind `link`",
+        )),
+        None => Ok(()),
+    }
+}
+
+fn validate_title(title: &str) -> Result<String> {
+    let title = title.trim();
+    if title.is_empty() {
+        return Err(AppError::invalid("title", "must not be empty"));
+    }
+    if title.chars().count() > 500 {
+        return Err(AppError::invalid("title", "must be at most 500 characters"));
+    }
+    Ok(title.to_owned())
+}
+
+fn validate_validity(
+    collected_at: Option<DateTime<Utc>>,
+    valid_until: Option<DateTime<Utc>>,
+) -> Result<()> {
+    if let (Some(collected), Some(until)) = (collected_at, valid_until)
+        && until < collected
+    {
+        return Err(AppError::invalid(
+            "valid_until",
+            "must not be before collected_at",
+        ));
+    }
+    Ok(())
+}
+
+/// New evidence.
+#[derive(Debug, Clone)]
+pub struct NewEvidence {
+    pub title: String,
+    pub description: Option<String>,
+    pub kind: EvidenceKind,
+    pub url: Option<String>,
+    pub collected_at: Option<DateTime<Utc>>,
+    pub valid_until: Option<DateTime<Utc>>,
+    pub control_ids: Vec<String>,
+}
+
+/// Creates evidence (editors, admins), linked to the given controls of the same organization.
+pub async fn create<C: ConnectionTrait>(
+    conn: &C,
+    principal: &Principal,
+    org_id: &str,
+    new: NewEvidence,
+) -> Result<EvidenceView> {
+    authz::authorize(conn, principal, org_id, Action::ChangeEvidence).await?;
+    let title = validate_title(&new.title)?;
+    validate_url(new.kind, new.url.as_deref())?;
+    validate_validity(new.collected_at, new.valid_until)?;
+    let mut control_ids = new.control_ids.clone();
+    control_ids.sort();
+    control_ids.dedup();
+    for control_id in &control_ids {
+        controls::find(conn, org_id, control_id)
+            .await
+            .map_err(|_| {
+                AppError::invalid(
+                    "control_ids",
+                    format!("`{control_id}` is not a control of this organization"),
+                )
+            })?;
+    }
+    let now = db::now();
+    let created = evidence::ActiveModel {
+        id: Set(db::new_id()),
+        organization_id: Set(org_id.to_owned()),
+        title: Set(title),
+        description: Set(new.description),
+        kind: Set(new.kind.as_str().to_owned()),
+        url: Set(new.url),
+        collected_at: Set(new.collected_at),
+        valid_until: Set(new.valid_until),
+        review_status: Set(ReviewStatus::Pending.as_str().to_owned()),
+        review_comment: Set(None),
+        reviewed_by: Set(None),
+        reviewed_at: Set(None),
+        submitted_by: Set(principal.actor()),
+        content_sha256: Set(None),
+        content_size: Set(None),
+        content_media_type: Set(None),
+        content_filename: Set(None),
+        archived_at: Set(None),
+        version: Set(1),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(conn)
+    .await?;
+    if !control_ids.is_empty() {
+        control_evidence::Entity::insert_many(control_ids.iter().map(|control_id| {
+            control_evidence::ActiveModel {
+                control_id: Set(control_id.clone()),
+                evidence_id: Set(created.id.clone()),
+                organization_id: Set(org_id.to_owned()),
+                created_at: Set(now),
+            }
+        }))
+        .exec_without_returning(conn)
+        .await?;
+    }
+    audit::record(
+        conn,
+        principal,
+        AuditRecord {
+            organization_id: Some(org_id),
+            action: "evidence.created",
+            entity_type: "evidence",
+            entity_id: &created.id,
+            changes: Changes::new()
+                .created("title", &created.title)
+                .created("kind", &created.kind)
+                .created("valid_until", &created.valid_until)
+                .created("control_ids", &control_ids),
+        },
+    )
+    .await?;
+    Ok(EvidenceView {
+        evidence: created,
+        control_ids,
+    })
+}
+
+/// Filters of the evidence list.
+#[derive(Debug, Clone, Default)]
+pub struct EvidenceFilter {
+    pub control_id: Option<String>,
+    pub review_status: Option<ReviewStatus>,
+    pub kind: Option<EvidenceKind>,
+    pub expired: Option<bool>,
+    pub expiring_before: Option<DateTime<Utc>>,
+    pub q: Option<String>,
+    pub updated_since: Option<DateTime<Utc>>,
+}
+
+/// Evidence that is not archived, oldest first, filtered (three queries).
+pub async fn list(
+    db_conn: &DatabaseConnection,
+    principal: &Principal,
+    org_id: &str,
+    filter: &EvidenceFilter,
+    page: &PageRequest,
+) -> Result<Page<EvidenceView>> {
+    authz::authorize(db_conn, principal, org_id, Action::Read).await?;
+    let now = db::now();
+    let mut query = evidence::Entity::find()
+        .filter(evidence::Column::OrganizationId.eq(org_id))
+        .filter(evidence::Column::ArchivedAt.is_null());
+    if let Some(control_id) = &filter.control_id {
+        let linked = control_evidence::Entity::find()
+            .select_only()
+            .column(control_evidence::Column::EvidenceId)
+            .filter(control_evidence::Column::ControlId.eq(control_id.as_str()))
+            .filter(control_evidence::Column::OrganizationId.eq(org_id))
+            .into_query();
+        query = query.filter(evidence::Column::Id.in_subquery(linked));
+    }
+    if let Some(status) = filter.review_status {
+        query = query.filter(evidence::Column::ReviewStatus.eq(status.as_str()));
+    }
+    if let Some(kind) = filter.kind {
+        query = query.filter(evidence::Column::Kind.eq(kind.as_str()));
+    }
+    match filter.expired {
+        Some(true) => query = query.filter(evidence::Column::ValidUntil.lte(now)),
+        Some(false) => {
+            query = query.filter(
+                Condition::any()
+                    .add(evidence::Column::ValidUntil.is_null())
+                    .add(evidence::Column::ValidUntil.gt(now)),
+            );
+        }
+        None => {}
+    }
+    if let Some(before) = filter.expiring_before {
+        query = query
+            .filter(evidence::Column::ValidUntil.is_not_null())
+            .filter(evidence::Column::ValidUntil.lt(before));
+    }
+    if let Some(q) = filter.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+        let pattern = format!("%{}%", q.to_lowercase().replace(['%', '_'], ""));
+        query = query.filter(
+            Condition::any()
+                .add(
+                    Expr::expr(Func::lower(Expr::col(evidence::Column::Title)))
+                        .like(pattern.clone()),
+                )
+                .add(
+                    Expr::expr(Func::lower(Expr::col(evidence::Column::Description))).like(pattern),
+                ),
+        );
+    }
+    if let Some(since) = filter.updated_since {
+        query = query.filter(evidence::Column::UpdatedAt.gte(since));
+    }
+    if let Some(after) = &page.after {
+        query = query.filter(evidence::Column::Id.gt(after.as_str()));
+    }
+    let rows = query
+        .order_by_asc(evidence::Column::Id)
+        .limit(page.fetch())
+        .all(db_conn)
+        .await?;
+    let rows = Page::from_rows(rows, page, |e| e.id.clone());
+    let next_after = rows.next_after;
+    Ok(Page {
+        items: views(db_conn, rows.items).await?,
+        next_after,
+    })
+}
+
+/// One piece of evidence (archived ones too, with `archived_at`).
+pub async fn get(
+    db_conn: &DatabaseConnection,
+    principal: &Principal,
+    org_id: &str,
+    evidence_id: &str,
+) -> Result<EvidenceView> {
+    authz::authorize(db_conn, principal, org_id, Action::Read).await?;
+    view_one(db_conn, find(db_conn, org_id, evidence_id).await?).await
+}
+
+/// A change to evidence metadata; `Some(None)` clears a nullable field.
+#[derive(Debug, Clone, Default)]
+pub struct EvidencePatch {
+    pub title: Option<String>,
+    pub description: Option<Option<String>>,
+    pub kind: Option<EvidenceKind>,
+    pub url: Option<Option<String>>,
+    pub collected_at: Option<Option<DateTime<Utc>>>,
+    pub valid_until: Option<Option<DateTime<Utc>>>,
+}
+
+/// Updates evidence metadata (editors, admins). Changing the validity of accepted evidence
+/// returns it to `pending`. Honours `If-Match`.
+pub async fn update(
+    db_conn: &DatabaseConnection,
+    principal: &Principal,
+    org_id: &str,
+    evidence_id: &str,
+    if_match: Option<&IfMatch>,
+    patch: EvidencePatch,
+) -> Result<EvidenceView> {
+    let txn = db::begin_write(db_conn).await?;
+    authz::authorize(&txn, principal, org_id, Action::ChangeEvidence).await?;
+    let current = find_live(&txn, org_id, evidence_id).await?;
+    version::check(if_match, current.version)?;
+    let title = match &patch.title {
+        Some(t) => validate_title(t)?,
+        None => current.title.clone(),
+    };
+    let kind = patch
+        .kind
+        .or_else(|| EvidenceKind::parse(&current.kind))
+        .ok_or_else(|| AppError::internal("stored evidence kind"))?;
+    let description = patch
+        .description
+        .unwrap_or_else(|| current.description.clone());
+    let url = patch.url.unwrap_or_else(|| current.url.clone());
+    let collected_at = patch.collected_at.unwrap_or(current.collected_at);
+    let valid_until = patch.valid_until.unwrap_or(current.valid_until);
+    validate_url(kind, url.as_deref())?;
+    validate_validity(collected_at, valid_until)?;
+
+    let mut changes = Changes::new();
+    changes.track("title", &current.title, &title);
+    changes.track("description", &current.description, &description);
+    changes.track("kind", &current.kind, &kind.as_str().to_owned());
+    changes.track("url", &current.url, &url);
+    changes.track("collected_at", &current.collected_at, &collected_at);
+    changes.track("valid_until", &current.valid_until, &valid_until);
+    if changes.is_empty() {
+        txn.commit().await?;
+        return view_one(db_conn, current).await;
+    }
+    let current_status = ReviewStatus::parse(&current.review_status)
+        .ok_or_else(|| AppError::internal("stored review status"))?;
+    let review_status = if valid_until != current.valid_until {
+        status_after_change(current_status)
+    } else {
+        current_status
+    };
+    changes.track(
+        "review_status",
+        &current.review_status,
+        &review_status.as_str().to_owned(),
+    );
+    let mut active = current.clone().into_active_model();
+    active.title = Set(title);
+    active.description = Set(description);
+    active.kind = Set(kind.as_str().to_owned());
+    active.url = Set(url);
+    active.collected_at = Set(collected_at);
+    active.valid_until = Set(valid_until);
+    active.review_status = Set(review_status.as_str().to_owned());
+    active.version = Set(current.version + 1);
+    active.updated_at = Set(db::now());
+    let updated = active.update(&txn).await?;
+    audit::record(
+        &txn,
+        principal,
+        AuditRecord {
+            organization_id: Some(org_id),
+            action: "evidence.updated",
+            entity_type: "evidence",
+            entity_id: evidence_id,
+            changes,
+        },
+    )
+    .await?;
+    let view = view_one(&txn, updated).await?;
+    txn.commit().await?;
+    Ok(view)
+}
+
+/// Archives evidence (admins: deleting is theirs): kept, hidden from lists and scores.
+pub async fn archive(
+    db_conn: &DatabaseConnection,
+    principal: &Principal,
+    org_id: &str,
+    evidence_id: &str,
+    if_match: Option<&IfMatch>,
+) -> Result<()> {
+    let txn = db::begin_write(db_conn).await?;
+    authz::authorize(&txn, principal, org_id, Action::Administer).await?;
+    let current = find(&txn, org_id, evidence_id).await?;
+    if current.archived_at.is_some() {
+        txn.commit().await?;
+        return Ok(());
+    }
+    version::check(if_match, current.version)?;
+    let now = db::now();
+    let mut active = current.clone().into_active_model();
+    active.archived_at = Set(Some(now));
+    active.version = Set(current.version + 1);
+    active.updated_at = Set(now);
+    active.update(&txn).await?;
+    audit::record(
+        &txn,
+        principal,
+        AuditRecord {
+            organization_id: Some(org_id),
+            action: "evidence.archived",
+            entity_type: "evidence",
+            entity_id: evidence_id,
+            changes: Changes::new().field("archived_at", &None::<DateTime<Utc>>, &Some(now)),
+        },
+    )
+    .await?;
+    txn.commit().await.map_err(Into::into)
+}
+
+/// The bytes of a file to store.
+pub struct Upload {
+    pub bytes: Vec<u8>,
+    pub sha256: String,
+    pub media_type: String,
+    pub filename: Option<String>,
+}
+
+/// Stores new content (deduplicated by hash) and points the evidence at it, in one
+/// transaction (editors, admins). Accepted evidence returns to `pending`.
+pub async fn put_content(
+    db_conn: &DatabaseConnection,
+    principal: &Principal,
+    org_id: &str,
+    evidence_id: &str,
+    if_match: Option<&IfMatch>,
+    upload: Upload,
+) -> Result<EvidenceView> {
+    let txn = db::begin_write(db_conn).await?;
+    authz::authorize(&txn, principal, org_id, Action::ChangeEvidence).await?;
+    let current = find_live(&txn, org_id, evidence_id).await?;
+    version::check(if_match, current.version)?;
+    let size = i64::try_from(upload.bytes.len()).map_err(AppError::internal)?;
+    let now = db::now();
+    evidence_blob::Entity::insert(evidence_blob::ActiveModel {
+        sha256: Set(upload.sha256.clone()),
+        size: Set(size),
+        data: Set(upload.bytes),
+        created_at: Set(now),
+    })
+    .on_conflict(
+        OnConflict::column(evidence_blob::Column::Sha256)
+            .do_nothing()
+            .to_owned(),
+    )
+    .exec_without_returning(&txn)
+    .await?;
+    let current_status = ReviewStatus::parse(&current.review_status)
+        .ok_or_else(|| AppError::internal("stored review status"))?;
+    let review_status = if current.content_sha256.as_deref() == Some(upload.sha256.as_str()) {
+        current_status
+    } else {
+        status_after_change(current_status)
+    };
+    let mut changes = Changes::new();
+    changes.track(
+        "content_sha256",
+        &current.content_sha256,
+        &Some(upload.sha256.clone()),
+    );
+    changes.track("content_size", &current.content_size, &Some(size));
+    changes.track(
+        "content_media_type",
+        &current.content_media_type,
+        &Some(upload.media_type.clone()),
+    );
+    changes.track(
+        "content_filename",
+        &current.content_filename,
+        &upload.filename,
+    );
+    changes.track(
+        "review_status",
+        &current.review_status,
+        &review_status.as_str().to_owned(),
+    );
+    if changes.is_empty() {
+        txn.commit().await?;
+        return view_one(db_conn, current).await;
+    }
+    let mut active = current.clone().into_active_model();
+    active.content_sha256 = Set(Some(upload.sha256));
+    active.content_size = Set(Some(size));
+    active.content_media_type = Set(Some(upload.media_type));
+    active.content_filename = Set(upload.filename);
+    active.review_status = Set(review_status.as_str().to_owned());
+    active.version = Set(current.version + 1);
+    active.updated_at = Set(now);
+    let updated = active.update(&txn).await?;
+    audit::record(
+        &txn,
+        principal,
+        AuditRecord {
+            organization_id: Some(org_id),
+            action: "evidence.content_replaced",
+            entity_type: "evidence",
+            entity_id: evidence_id,
+            changes,
+        },
+    )
+    .await?;
+    let view = view_one(&txn, updated).await?;
+    txn.commit().await?;
+    Ok(view)
+}
+
+/// Stored content for download.
+pub struct Download {
+    pub evidence: evidence::Model,
+    pub bytes: Vec<u8>,
+}
+
+/// The evidence's content (404 when it has none).
+pub async fn get_content(
+    db_conn: &DatabaseConnection,
+    principal: &Principal,
+    org_id: &str,
+    evidence_id: &str,
+) -> Result<Download> {
+    authz::authorize(db_conn, principal, org_id, Action::Read).await?;
+    let evidence = find(db_conn, org_id, evidence_id).await?;
+    let sha = evidence
+        .content_sha256
+        .clone()
+        .ok_or(AppError::NotFound("evidence content"))?;
+    let blob = evidence_blob::Entity::find_by_id(sha)
+        .one(db_conn)
+        .await?
+        .ok_or(AppError::NotFound("evidence content"))?;
+    Ok(Download {
+        evidence,
+        bytes: blob.data,
+    })
+}
+
+/// Accepts or rejects evidence (auditors, admins); never one's own submission.
+pub async fn review(
+    db_conn: &DatabaseConnection,
+    principal: &Principal,
+    org_id: &str,
+    evidence_id: &str,
+    decision: ReviewDecision,
+    comment: Option<String>,
+) -> Result<EvidenceView> {
+    let comment = comment
+        .map(|c| c.trim().to_owned())
+        .filter(|c| !c.is_empty());
+    if decision == ReviewDecision::Rejected && comment.is_none() {
+        return Err(AppError::invalid(
+            "comment",
+            "is required when rejecting evidence",
+        ));
+    }
+    let txn = db::begin_write(db_conn).await?;
+    authz::authorize(&txn, principal, org_id, Action::ReviewEvidence).await?;
+    let current = find_live(&txn, org_id, evidence_id).await?;
+    let reviewer = principal.actor();
+    if !may_review(&reviewer, &current.submitted_by) {
+        return Err(AppError::Forbidden(
+            "segregation of duties: nobody reviews evidence they submitted themselves (ISO 27001 A.5.3)".to_owned(),
+        ));
+    }
+    let now = db::now();
+    let status = decision.status();
+    let changes = Changes::new()
+        .field(
+            "review_status",
+            &current.review_status,
+            &status.as_str().to_owned(),
+        )
+        .field("review_comment", &current.review_comment, &comment)
+        .field("reviewed_by", &current.reviewed_by, &Some(reviewer.clone()));
+    let mut active = current.clone().into_active_model();
+    active.review_status = Set(status.as_str().to_owned());
+    active.review_comment = Set(comment);
+    active.reviewed_by = Set(Some(reviewer));
+    active.reviewed_at = Set(Some(now));
+    active.version = Set(current.version + 1);
+    active.updated_at = Set(now);
+    let updated = active.update(&txn).await?;
+    audit::record(
+        &txn,
+        principal,
+        AuditRecord {
+            organization_id: Some(org_id),
+            action: "evidence.reviewed",
+            entity_type: "evidence",
+            entity_id: evidence_id,
+            changes,
+        },
+    )
+    .await?;
+    let view = view_one(&txn, updated).await?;
+    txn.commit().await?;
+    Ok(view)
+}
+
+/// Links evidence to a control of the same organization (idempotent).
+pub async fn link(
+    db_conn: &DatabaseConnection,
+    principal: &Principal,
+    org_id: &str,
+    control_id: &str,
+    evidence_id: &str,
+) -> Result<()> {
+    set_link(db_conn, principal, org_id, control_id, evidence_id, true).await
+}
+
+/// Unlinks evidence from a control (idempotent).
+pub async fn unlink(
+    db_conn: &DatabaseConnection,
+    principal: &Principal,
+    org_id: &str,
+    control_id: &str,
+    evidence_id: &str,
+) -> Result<()> {
+    set_link(db_conn, principal, org_id, control_id, evidence_id, false).await
+}
+
+async fn set_link(
+    db_conn: &DatabaseConnection,
+    principal: &Principal,
+    org_id: &str,
+    control_id: &str,
+    evidence_id: &str,
+    linked: bool,
+) -> Result<()> {
+    let txn = db::begin_write(db_conn).await?;
+    authz::authorize(&txn, principal, org_id, Action::ChangeEvidence).await?;
+    controls::find(&txn, org_id, control_id).await?;
+    let evidence = if linked {
+        find_live(&txn, org_id, evidence_id).await?
+    } else {
+        find(&txn, org_id, evidence_id).await?
+    };
+    let existing =
+        control_evidence::Entity::find_by_id((control_id.to_owned(), evidence_id.to_owned()))
+            .one(&txn)
+            .await?;
+    if existing.is_some() == linked {
+        txn.commit().await?;
+        return Ok(());
+    }
+    let now = db::now();
+    if linked {
+        control_evidence::Entity::insert(control_evidence::ActiveModel {
+            control_id: Set(control_id.to_owned()),
+            evidence_id: Set(evidence_id.to_owned()),
+            organization_id: Set(org_id.to_owned()),
+            created_at: Set(now),
+        })
+        .exec_without_returning(&txn)
+        .await?;
+    } else {
+        control_evidence::Entity::delete_by_id((control_id.to_owned(), evidence_id.to_owned()))
+            .exec(&txn)
+            .await?;
+    }
+    // The evidence's `control_ids` changed: a new version, visible to `updated_since` pollers.
+    evidence::Entity::update_many()
+        .col_expr(evidence::Column::Version, Expr::value(evidence.version + 1))
+        .col_expr(evidence::Column::UpdatedAt, Expr::value(now))
+        .filter(evidence::Column::Id.eq(evidence_id))
+        .exec(&txn)
+        .await?;
+    audit::record(
+        &txn,
+        principal,
+        AuditRecord {
+            organization_id: Some(org_id),
+            action: if linked {
+                "evidence.linked"
+            } else {
+                "evidence.unlinked"
+            },
+            entity_type: "evidence",
+            entity_id: evidence_id,
+            changes: if linked {
+                Changes::new().field("control_id", &None::<String>, &Some(control_id.to_owned()))
+            } else {
+                Changes::new().field("control_id", &Some(control_id.to_owned()), &None::<String>)
+            },
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// The evidence linked to one control (not archived), oldest first.
+pub async fn list_for_control(
+    db_conn: &DatabaseConnection,
+    principal: &Principal,
+    org_id: &str,
+    control_id: &str,
+    page: &PageRequest,
+) -> Result<Page<EvidenceView>> {
+    authz::authorize(db_conn, principal, org_id, Action::Read).await?;
+    controls::find(db_conn, org_id, control_id).await?;
+    let filter = EvidenceFilter {
+        control_id: Some(control_id.to_owned()),
+        ..Default::default()
+    };
+    list(db_conn, principal, org_id, &filter, page).await
+}
+
+/// Checks, before an upload is read, that the caller may change this evidence.
+pub async fn check_writable(
+    db_conn: &DatabaseConnection,
+    principal: &Principal,
+    org_id: &str,
+    evidence_id: &str,
+) -> Result<()> {
+    authz::authorize(db_conn, principal, org_id, Action::ChangeEvidence).await?;
+    find_live(db_conn, org_id, evidence_id).await.map(|_| ())
+}
