@@ -5,6 +5,7 @@ pub mod catalog;
 pub mod controls;
 pub mod evidence;
 pub mod fields;
+pub mod findings;
 pub mod ops;
 pub mod organizations;
 pub mod pagination;
@@ -65,6 +66,7 @@ Errors are RFC 9457 `application/problem+json`. Lists use cursor pagination (`li
         (name = "catalog", description = "The shipped frameworks, requirements and mappings"),
         (name = "controls", description = "Adopted frameworks, controls and the Statement of Applicability"),
         (name = "evidence", description = "Evidence files, their review and their links to controls"),
+        (name = "findings", description = "Audit findings, their corrective actions and tickets"),
         (name = "audit", description = "The audit trail of every change"),
     )
 )]
@@ -118,7 +120,12 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(evidence::evidence_review)
                 .service(evidence::control_evidence_list)
                 .service(evidence::control_evidence_link)
-                .service(evidence::control_evidence_unlink),
+                .service(evidence::control_evidence_unlink)
+                .service(findings::finding_list)
+                .service(findings::finding_create)
+                .service(findings::finding_get)
+                .service(findings::finding_update)
+                .service(findings::finding_delete),
         );
 }
 

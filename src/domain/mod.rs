@@ -3,6 +3,7 @@
 
 pub mod control;
 pub mod evidence;
+pub mod finding;
 pub mod identity;
 pub mod readiness;
 pub mod role;

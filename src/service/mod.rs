@@ -5,6 +5,7 @@ pub mod authz;
 pub mod catalog;
 pub mod controls;
 pub mod evidence;
+pub mod findings;
 pub mod idempotency;
 pub mod identity;
 pub mod page;

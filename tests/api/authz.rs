@@ -55,6 +55,9 @@ fn rule(operation_id: &str) -> Option<Rule> {
         | "control_evidence_unlink" => Org(Action::ChangeEvidence),
         "evidence_review" => Org(Action::ReviewEvidence),
         "evidence_delete" => Org(Action::Administer),
+        "finding_list" | "finding_get" => Org(Action::Read),
+        "finding_create" | "finding_update" => Org(Action::ChangeFindings),
+        "finding_delete" => Org(Action::Administer),
         _ => return None,
     })
 }
@@ -214,6 +217,23 @@ async fn concrete_path(
         .replace("{key}", "iso27001-2022")
         .replace("{ref}", "A.5.1")
         .replace("{control_id}", &world.control_id);
+    if path.contains("{finding_id}") {
+        // Deleting removes it: each case gets its own.
+        let res = app
+            .send_json(
+                Method::POST,
+                &format!("/api/v1/organizations/{}/findings", world.org),
+                &app.admin_token,
+                &json!({"title": "Finding", "type": "observation", "source": "internal_audit"}),
+            )
+            .await;
+        assert_eq!(res.status(), 201);
+        let id = res.json::<Value>().await.expect("json")["id"]
+            .as_str()
+            .expect("id")
+            .to_owned();
+        path = path.replace("{finding_id}", &id);
+    }
     if path.contains("{evidence_id}") {
         // Archiving and reviewing change the evidence for good: give each case its own.
         let evidence_id = if matches!(operation_id, "evidence_delete" | "evidence_review") {
@@ -271,6 +291,10 @@ async fn request_body(app: &TestApp, operation_id: &str) -> Option<Value> {
         "evidence_create" => json!({"title": "New evidence", "kind": "log"}),
         "evidence_update" => json!({"description": format!("updated {unique}")}),
         "evidence_review" => json!({"decision": "accepted"}),
+        "finding_create" => {
+            json!({"title": "Raised", "type": "minor_nonconformity", "source": "self_assessment"})
+        }
+        "finding_update" => json!({"owner": format!("owner-{unique}@example.com")}),
         _ => return None,
     })
 }

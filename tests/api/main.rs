@@ -8,6 +8,7 @@ mod authz;
 mod catalog;
 mod controls;
 mod evidence;
+mod findings;
 mod foundation;
 mod helpers;
 mod identity;

@@ -1,0 +1,248 @@
+//! Audit findings: types, sources, and the corrective-action status machine with its role rules.
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::domain::role::{Action, Role};
+
+macro_rules! wire_enum {
+    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident => $wire:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name {
+            $($(#[$vmeta])* $variant),+
+        }
+
+        impl $name {
+            /// Every value.
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            /// The stored / wire name.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $wire),+
+                }
+            }
+
+            /// Parses a stored name.
+            pub fn parse(value: &str) -> Option<Self> {
+                Self::ALL.iter().copied().find(|v| v.as_str() == value)
+            }
+        }
+    };
+}
+
+wire_enum!(
+    /// How serious a finding is (certification-body conventions).
+    FindingType {
+        /// Affects the management system's ability to achieve its results; blocks certification.
+        MajorNonconformity => "major_nonconformity",
+        /// A lapse that does not affect that ability.
+        MinorNonconformity => "minor_nonconformity",
+        /// Not a nonconformity; worth watching.
+        Observation => "observation",
+        /// Not a nonconformity; a suggestion.
+        OpportunityForImprovement => "opportunity_for_improvement",
+    }
+);
+
+wire_enum!(
+    /// Where a finding comes from.
+    FindingSource {
+        InternalAudit => "internal_audit",
+        ExternalAudit => "external_audit",
+        SelfAssessment => "self_assessment",
+        AutomatedCheck => "automated_check",
+    }
+);
+
+wire_enum!(
+    /// Where a finding stands in its corrective-action lifecycle.
+    FindingStatus {
+        /// Raised, nothing done yet.
+        Open => "open",
+        /// Corrective action under way.
+        InProgress => "in_progress",
+        /// Corrective action done, awaiting verification.
+        Resolved => "resolved",
+        /// Verified by an auditor or admin. Final.
+        Closed => "closed",
+        /// The risk was accepted by an admin (with a written acceptance). Final.
+        RiskAccepted => "risk_accepted",
+    }
+);
+
+impl FindingStatus {
+    /// Whether the finding still counts against readiness (contract §7).
+    pub fn is_open(self) -> bool {
+        matches!(self, Self::Open | Self::InProgress | Self::Resolved)
+    }
+
+    /// The statuses reachable from this one (contract §6).
+    pub fn next(self) -> &'static [FindingStatus] {
+        use FindingStatus::*;
+        match self {
+            Open => &[InProgress, Resolved, RiskAccepted],
+            InProgress => &[Resolved, RiskAccepted],
+            Resolved => &[Closed, InProgress],
+            Closed | RiskAccepted => &[],
+        }
+    }
+}
+
+/// Why a status change is refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TransitionError {
+    /// Not in the status machine: 409, naming the allowed next statuses.
+    NotAllowed {
+        from: FindingStatus,
+        to: FindingStatus,
+        allowed: Vec<FindingStatus>,
+    },
+    /// In the machine, but not for this role: 403.
+    RoleRequired(&'static str),
+    /// Risk acceptance needs its written acceptance: 422.
+    RiskAcceptanceRequired,
+}
+
+/// Checks a status change by a caller with `role`; `risk_acceptance` is the text the finding
+/// will carry after the change.
+pub fn check_transition(
+    from: FindingStatus,
+    to: FindingStatus,
+    role: Role,
+    risk_acceptance: Option<&str>,
+) -> Result<(), TransitionError> {
+    if !from.next().contains(&to) {
+        return Err(TransitionError::NotAllowed {
+            from,
+            to,
+            allowed: from.next().to_vec(),
+        });
+    }
+    match to {
+        FindingStatus::Closed if !role.can(Action::VerifyFindings) => {
+            Err(TransitionError::RoleRequired(
+                "closing a finding is its verification: auditors and admins only",
+            ))
+        }
+        FindingStatus::InProgress
+            if from == FindingStatus::Resolved && !role.can(Action::VerifyFindings) =>
+        {
+            Err(TransitionError::RoleRequired(
+                "reopening a resolved finding: auditors and admins only",
+            ))
+        }
+        FindingStatus::RiskAccepted if !role.can(Action::Administer) => Err(
+            TransitionError::RoleRequired("accepting a risk: admins only"),
+        ),
+        FindingStatus::RiskAccepted if risk_acceptance.is_none_or(|t| t.trim().is_empty()) => {
+            Err(TransitionError::RiskAcceptanceRequired)
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Overdue: past its due date and still being worked on (open or in progress).
+pub fn is_overdue(status: FindingStatus, due_date: Option<NaiveDate>, today: NaiveDate) -> bool {
+    matches!(status, FindingStatus::Open | FindingStatus::InProgress)
+        && due_date.is_some_and(|d| d < today)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{FindingStatus::*, *};
+
+    #[test]
+    fn the_status_machine_of_contract_section_6() {
+        let allowed = [
+            (Open, InProgress),
+            (Open, Resolved),
+            (Open, RiskAccepted),
+            (InProgress, Resolved),
+            (InProgress, RiskAccepted),
+            (Resolved, Closed),
+            (Resolved, InProgress),
+        ];
+        for &from in FindingStatus::ALL {
+            for &to in FindingStatus::ALL {
+                let result = check_transition(from, to, Role::Admin, Some("Accepted by the board"));
+                assert_eq!(
+                    result.is_ok(),
+                    allowed.contains(&(from, to)),
+                    "{from:?} -> {to:?}"
+                );
+                if let Err(TransitionError::NotAllowed { allowed, .. }) = result {
+                    assert_eq!(allowed, from.next());
+                }
+            }
+        }
+        assert!(
+            Closed.next().is_empty() && RiskAccepted.next().is_empty(),
+            "closed and risk_accepted are final"
+        );
+    }
+
+    #[test]
+    fn role_rules() {
+        use Role::*;
+        let cases = [
+            (Resolved, Closed, Editor, false),
+            (Resolved, Closed, Auditor, true),
+            (Resolved, InProgress, Editor, false),
+            (Resolved, InProgress, Auditor, true),
+            (Open, InProgress, Editor, true),
+            (InProgress, Resolved, Editor, true),
+            (Open, RiskAccepted, Auditor, false),
+            (Open, RiskAccepted, Editor, false),
+            (Open, RiskAccepted, Admin, true),
+        ];
+        for (from, to, role, ok) in cases {
+            let result = check_transition(from, to, role, Some("text"));
+            assert_eq!(result.is_ok(), ok, "{from:?} -> {to:?} as {role:?}");
+            if !ok {
+                assert!(matches!(result, Err(TransitionError::RoleRequired(_))));
+            }
+        }
+        assert_eq!(
+            check_transition(Open, RiskAccepted, Admin, Some("  ")),
+            Err(TransitionError::RiskAcceptanceRequired)
+        );
+        assert_eq!(
+            check_transition(Open, RiskAccepted, Admin, None),
+            Err(TransitionError::RiskAcceptanceRequired)
+        );
+    }
+
+    #[test]
+    fn overdue() {
+        let today = NaiveDate::from_ymd_opt(2026, 11, 26).unwrap_or_default();
+        let yesterday = today.pred_opt();
+        assert!(is_overdue(Open, yesterday, today));
+        assert!(is_overdue(InProgress, yesterday, today));
+        assert!(
+            !is_overdue(Open, Some(today), today),
+            "due today is not yet overdue"
+        );
+        assert!(!is_overdue(Resolved, yesterday, today));
+        assert!(!is_overdue(Closed, yesterday, today));
+        assert!(!is_overdue(Open, None, today));
+    }
+
+    #[test]
+    fn names() {
+        assert!(Open.is_open() && InProgress.is_open() && Resolved.is_open());
+        assert!(!Closed.is_open() && !RiskAccepted.is_open());
+        assert_eq!(
+            FindingType::parse("major_nonconformity"),
+            Some(FindingType::MajorNonconformity)
+        );
+        assert_eq!(
+            FindingSource::parse("automated_check"),
+            Some(FindingSource::AutomatedCheck)
+        );
+        assert_eq!(FindingStatus::parse("done"), None);
+    }
+}

@@ -1,0 +1,605 @@
+//! Findings: audit findings with linked controls, the status machine, ticket references
+//! (unique per organization) and the audit trail.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait,
+    DatabaseConnection, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect,
+    QueryTrait,
+};
+
+use crate::{
+    auth::Principal,
+    db,
+    domain::{
+        finding::{FindingSource, FindingStatus, FindingType, TransitionError, check_transition},
+        role::Action,
+    },
+    error::{AppError, Result},
+    service::{
+        audit::{self, AuditRecord, Changes},
+        authz,
+        page::{Page, PageRequest},
+        version::{self, IfMatch},
+    },
+};
+use entity::{finding, finding_control};
+
+/// A finding with the controls it concerns.
+#[derive(Debug, Clone)]
+pub struct FindingView {
+    pub finding: finding::Model,
+    pub control_ids: Vec<String>,
+}
+
+/// The ticket a finding is tracked in.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ExternalRef {
+    pub system: String,
+    pub key: String,
+    pub url: Option<String>,
+    pub status: Option<String>,
+}
+
+fn validate_external_ref(r: ExternalRef) -> Result<ExternalRef> {
+    let system = r.system.trim().to_owned();
+    let key = r.key.trim().to_owned();
+    if system.is_empty() || system.chars().count() > 64 {
+        return Err(AppError::invalid(
+            "external_ref.system",
+            "must be 1 to 64 characters",
+        ));
+    }
+    if key.is_empty() || key.chars().count() > 255 {
+        return Err(AppError::invalid(
+            "external_ref.key",
+            "must be 1 to 255 characters",
+        ));
+    }
+    if let Some(url) = &r.url {
+        let parsed = url::Url::parse(url)
+            .map_err(|_| AppError::invalid("external_ref.url", "must be an absolute URL"))?;
+        if !matches!(parsed.scheme(), "http" | "https") {
+            return Err(AppError::invalid(
+                "external_ref.url",
+                "must be an http or https URL",
+            ));
+        }
+    }
+    if r.status.as_ref().is_some_and(|s| s.chars().count() > 100) {
+        return Err(AppError::invalid(
+            "external_ref.status",
+            "must be at most 100 characters",
+        ));
+    }
+    Ok(ExternalRef {
+        system,
+        key,
+        url: r.url,
+        status: r.status,
+    })
+}
+
+fn external_ref_of(f: &finding::Model) -> Option<ExternalRef> {
+    Some(ExternalRef {
+        system: f.external_system.clone()?,
+        key: f.external_key.clone()?,
+        url: f.external_url.clone(),
+        status: f.external_status.clone(),
+    })
+}
+
+fn duplicate_ref(err: sea_orm::DbErr) -> AppError {
+    if db::is_unique_violation(&err) {
+        AppError::conflict(
+            "external-ref-taken",
+            "another finding of this organization already has this ticket (system and key)",
+        )
+    } else {
+        err.into()
+    }
+}
+
+fn non_blank(field: &str, value: &str, max: usize) -> Result<String> {
+    let trimmed = value.trim();
+    if trimmed.is_empty() || trimmed.chars().count() > max {
+        return Err(AppError::invalid(
+            field,
+            format!("must be 1 to {max} characters"),
+        ));
+    }
+    Ok(trimmed.to_owned())
+}
+
+async fn check_controls<C: ConnectionTrait>(
+    conn: &C,
+    org_id: &str,
+    ids: &[String],
+) -> Result<Vec<String>> {
+    let mut ids = ids.to_vec();
+    ids.sort();
+    ids.dedup();
+    if ids.is_empty() {
+        return Ok(ids);
+    }
+    let found = entity::control::Entity::find()
+        .select_only()
+        .column(entity::control::Column::Id)
+        .filter(entity::control::Column::OrganizationId.eq(org_id))
+        .filter(entity::control::Column::Id.is_in(ids.clone()))
+        .into_tuple::<String>()
+        .all(conn)
+        .await?;
+    if let Some(missing) = ids.iter().find(|id| !found.contains(id)) {
+        return Err(AppError::invalid(
+            "control_ids",
+            format!("`{missing}` is not a control of this organization"),
+        ));
+    }
+    Ok(ids)
+}
+
+async fn set_controls<C: ConnectionTrait>(
+    conn: &C,
+    org_id: &str,
+    finding_id: &str,
+    ids: &[String],
+) -> Result<()> {
+    finding_control::Entity::delete_many()
+        .filter(finding_control::Column::FindingId.eq(finding_id))
+        .exec(conn)
+        .await?;
+    if !ids.is_empty() {
+        finding_control::Entity::insert_many(ids.iter().map(|control_id| {
+            finding_control::ActiveModel {
+                finding_id: Set(finding_id.to_owned()),
+                control_id: Set(control_id.clone()),
+                organization_id: Set(org_id.to_owned()),
+            }
+        }))
+        .exec_without_returning(conn)
+        .await?;
+    }
+    Ok(())
+}
+
+async fn views<C: ConnectionTrait>(
+    conn: &C,
+    rows: Vec<finding::Model>,
+) -> Result<Vec<FindingView>> {
+    let ids: Vec<String> = rows.iter().map(|f| f.id.clone()).collect();
+    let mut links: HashMap<String, Vec<String>> = HashMap::new();
+    if !ids.is_empty() {
+        for link in finding_control::Entity::find()
+            .filter(finding_control::Column::FindingId.is_in(ids))
+            .order_by_asc(finding_control::Column::ControlId)
+            .all(conn)
+            .await?
+        {
+            links
+                .entry(link.finding_id)
+                .or_default()
+                .push(link.control_id);
+        }
+    }
+    Ok(rows
+        .into_iter()
+        .map(|finding| FindingView {
+            control_ids: links.remove(&finding.id).unwrap_or_default(),
+            finding,
+        })
+        .collect())
+}
+
+async fn view_one<C: ConnectionTrait>(conn: &C, model: finding::Model) -> Result<FindingView> {
+    views(conn, vec![model])
+        .await?
+        .pop()
+        .ok_or_else(|| AppError::internal("finding view missing"))
+}
+
+async fn find<C: ConnectionTrait>(
+    conn: &C,
+    org_id: &str,
+    finding_id: &str,
+) -> Result<finding::Model> {
+    finding::Entity::find_by_id(finding_id.to_owned())
+        .filter(finding::Column::OrganizationId.eq(org_id))
+        .one(conn)
+        .await?
+        .ok_or(AppError::NotFound("finding"))
+}
+
+/// A finding to raise.
+#[derive(Debug, Clone)]
+pub struct NewFinding {
+    pub title: String,
+    pub description: Option<String>,
+    pub finding_type: FindingType,
+    pub source: FindingSource,
+    pub control_ids: Vec<String>,
+    pub owner: Option<String>,
+    pub due_date: Option<NaiveDate>,
+    pub root_cause: Option<String>,
+    pub corrective_action: Option<String>,
+    pub external_ref: Option<ExternalRef>,
+}
+
+/// Raises a finding, `open` (auditors, editors, admins).
+pub async fn create<C: ConnectionTrait>(
+    conn: &C,
+    principal: &Principal,
+    org_id: &str,
+    new: NewFinding,
+) -> Result<FindingView> {
+    authz::authorize(conn, principal, org_id, Action::ChangeFindings).await?;
+    let title = non_blank("title", &new.title, 500)?;
+    let control_ids = check_controls(conn, org_id, &new.control_ids).await?;
+    let external = new.external_ref.map(validate_external_ref).transpose()?;
+    let now = db::now();
+    let created = finding::ActiveModel {
+        id: Set(db::new_id()),
+        organization_id: Set(org_id.to_owned()),
+        title: Set(title),
+        description: Set(new.description),
+        finding_type: Set(new.finding_type.as_str().to_owned()),
+        source: Set(new.source.as_str().to_owned()),
+        status: Set(FindingStatus::Open.as_str().to_owned()),
+        owner: Set(new.owner),
+        due_date: Set(new.due_date),
+        root_cause: Set(new.root_cause),
+        corrective_action: Set(new.corrective_action),
+        resolution_notes: Set(None),
+        risk_acceptance: Set(None),
+        external_system: Set(external.as_ref().map(|r| r.system.clone())),
+        external_key: Set(external.as_ref().map(|r| r.key.clone())),
+        external_url: Set(external.as_ref().and_then(|r| r.url.clone())),
+        external_status: Set(external.as_ref().and_then(|r| r.status.clone())),
+        closed_at: Set(None),
+        version: Set(1),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(conn)
+    .await
+    .map_err(duplicate_ref)?;
+    set_controls(conn, org_id, &created.id, &control_ids).await?;
+    audit::record(
+        conn,
+        principal,
+        AuditRecord {
+            organization_id: Some(org_id),
+            action: "finding.created",
+            entity_type: "finding",
+            entity_id: &created.id,
+            changes: Changes::new()
+                .created("title", &created.title)
+                .created("type", &created.finding_type)
+                .created("source", &created.source)
+                .created("status", &created.status)
+                .created("control_ids", &control_ids)
+                .created("external_ref", &external),
+        },
+    )
+    .await?;
+    Ok(FindingView {
+        finding: created,
+        control_ids,
+    })
+}
+
+/// Filters of the finding list.
+#[derive(Debug, Clone, Default)]
+pub struct FindingFilter {
+    pub status: Option<FindingStatus>,
+    pub finding_type: Option<FindingType>,
+    pub control_id: Option<String>,
+    pub external_system: Option<String>,
+    pub external_key: Option<String>,
+    pub overdue: Option<bool>,
+    pub updated_since: Option<DateTime<Utc>>,
+}
+
+fn overdue_condition(today: NaiveDate) -> Condition {
+    Condition::all()
+        .add(finding::Column::DueDate.is_not_null())
+        .add(finding::Column::DueDate.lt(today))
+        .add(finding::Column::Status.is_in([
+            FindingStatus::Open.as_str(),
+            FindingStatus::InProgress.as_str(),
+        ]))
+}
+
+/// Findings, oldest first, filtered (three queries).
+pub async fn list(
+    db_conn: &DatabaseConnection,
+    principal: &Principal,
+    org_id: &str,
+    filter: &FindingFilter,
+    page: &PageRequest,
+) -> Result<Page<FindingView>> {
+    authz::authorize(db_conn, principal, org_id, Action::Read).await?;
+    let mut query = finding::Entity::find().filter(finding::Column::OrganizationId.eq(org_id));
+    if let Some(status) = filter.status {
+        query = query.filter(finding::Column::Status.eq(status.as_str()));
+    }
+    if let Some(t) = filter.finding_type {
+        query = query.filter(finding::Column::FindingType.eq(t.as_str()));
+    }
+    if let Some(control_id) = &filter.control_id {
+        let linked = finding_control::Entity::find()
+            .select_only()
+            .column(finding_control::Column::FindingId)
+            .filter(finding_control::Column::ControlId.eq(control_id.as_str()))
+            .filter(finding_control::Column::OrganizationId.eq(org_id))
+            .into_query();
+        query = query.filter(finding::Column::Id.in_subquery(linked));
+    }
+    if let Some(system) = &filter.external_system {
+        query = query.filter(finding::Column::ExternalSystem.eq(system.trim()));
+    }
+    if let Some(key) = &filter.external_key {
+        query = query.filter(finding::Column::ExternalKey.eq(key.trim()));
+    }
+    let today = Utc::now().date_naive();
+    match filter.overdue {
+        Some(true) => query = query.filter(overdue_condition(today)),
+        Some(false) => query = query.filter(overdue_condition(today).not()),
+        None => {}
+    }
+    if let Some(since) = filter.updated_since {
+        query = query.filter(finding::Column::UpdatedAt.gte(since));
+    }
+    if let Some(after) = &page.after {
+        query = query.filter(finding::Column::Id.gt(after.as_str()));
+    }
+    let rows = query
+        .order_by_asc(finding::Column::Id)
+        .limit(page.fetch())
+        .all(db_conn)
+        .await?;
+    let rows = Page::from_rows(rows, page, |f| f.id.clone());
+    let next_after = rows.next_after;
+    Ok(Page {
+        items: views(db_conn, rows.items).await?,
+        next_after,
+    })
+}
+
+/// One finding.
+pub async fn get(
+    db_conn: &DatabaseConnection,
+    principal: &Principal,
+    org_id: &str,
+    finding_id: &str,
+) -> Result<FindingView> {
+    authz::authorize(db_conn, principal, org_id, Action::Read).await?;
+    view_one(db_conn, find(db_conn, org_id, finding_id).await?).await
+}
+
+/// A change to a finding; `Some(None)` clears a nullable field.
+#[derive(Debug, Clone, Default)]
+pub struct FindingPatch {
+    pub title: Option<String>,
+    pub description: Option<Option<String>>,
+    pub finding_type: Option<FindingType>,
+    pub source: Option<FindingSource>,
+    pub status: Option<FindingStatus>,
+    pub control_ids: Option<Vec<String>>,
+    pub owner: Option<Option<String>>,
+    pub due_date: Option<Option<NaiveDate>>,
+    pub root_cause: Option<Option<String>>,
+    pub corrective_action: Option<Option<String>>,
+    pub resolution_notes: Option<Option<String>>,
+    pub risk_acceptance: Option<Option<String>>,
+    pub external_ref: Option<Option<ExternalRef>>,
+}
+
+/// Updates a finding, its status included, under the status machine and its role rules;
+/// honours `If-Match`. A refused transition is 409 naming the allowed ones.
+pub async fn update(
+    db_conn: &DatabaseConnection,
+    principal: &Principal,
+    org_id: &str,
+    finding_id: &str,
+    if_match: Option<&IfMatch>,
+    patch: FindingPatch,
+) -> Result<FindingView> {
+    let txn = db::begin_write(db_conn).await?;
+    let role = authz::authorize(&txn, principal, org_id, Action::ChangeFindings).await?;
+    let current = find(&txn, org_id, finding_id).await?;
+    version::check(if_match, current.version)?;
+    let from = FindingStatus::parse(&current.status)
+        .ok_or_else(|| AppError::internal("stored finding status"))?;
+    if matches!(from, FindingStatus::Closed | FindingStatus::RiskAccepted) {
+        return Err(AppError::conflict(
+            "finding-final",
+            format!("the finding is {} and can no longer change", from.as_str()),
+        ));
+    }
+    let title = match &patch.title {
+        Some(t) => non_blank("title", t, 500)?,
+        None => current.title.clone(),
+    };
+    let risk_acceptance = patch
+        .risk_acceptance
+        .clone()
+        .unwrap_or_else(|| current.risk_acceptance.clone());
+    let status = patch.status.unwrap_or(from);
+    if status != from {
+        check_transition(from, status, role, risk_acceptance.as_deref()).map_err(
+            |err| match err {
+                TransitionError::NotAllowed { from, to, allowed } => {
+                    let allowed: Vec<&str> = allowed.iter().map(|s| s.as_str()).collect();
+                    AppError::conflict(
+                        "invalid-transition",
+                        format!(
+                            "a finding cannot go from `{}` to `{}`; allowed: {}",
+                            from.as_str(),
+                            to.as_str(),
+                            if allowed.is_empty() {
+                                "none (final)".to_owned()
+                            } else {
+                                allowed.join(", ")
+                            }
+                        ),
+                    )
+                }
+                TransitionError::RoleRequired(message) => AppError::Forbidden(message.to_owned()),
+                TransitionError::RiskAcceptanceRequired => {
+                    AppError::invalid("risk_acceptance", "is required to accept a risk")
+                }
+            },
+        )?;
+    }
+    let control_ids = match &patch.control_ids {
+        Some(ids) => Some(check_controls(&txn, org_id, ids).await?),
+        None => None,
+    };
+    let external = match patch.external_ref.clone() {
+        Some(r) => r.map(validate_external_ref).transpose()?,
+        None => external_ref_of(&current),
+    };
+    let finding_type = patch
+        .finding_type
+        .map_or_else(|| current.finding_type.clone(), |t| t.as_str().to_owned());
+    let source = patch
+        .source
+        .map_or_else(|| current.source.clone(), |s| s.as_str().to_owned());
+    let description = patch
+        .description
+        .clone()
+        .unwrap_or_else(|| current.description.clone());
+    let owner = patch.owner.clone().unwrap_or_else(|| current.owner.clone());
+    let due_date = patch.due_date.unwrap_or(current.due_date);
+    let root_cause = patch
+        .root_cause
+        .clone()
+        .unwrap_or_else(|| current.root_cause.clone());
+    let corrective_action = patch
+        .corrective_action
+        .clone()
+        .unwrap_or_else(|| current.corrective_action.clone());
+    let resolution_notes = patch
+        .resolution_notes
+        .clone()
+        .unwrap_or_else(|| current.resolution_notes.clone());
+
+    let mut changes = Changes::new();
+    changes.track("title", &current.title, &title);
+    changes.track("description", &current.description, &description);
+    changes.track("type", &current.finding_type, &finding_type);
+    changes.track("source", &current.source, &source);
+    changes.track("status", &current.status, &status.as_str().to_owned());
+    changes.track("owner", &current.owner, &owner);
+    changes.track("due_date", &current.due_date, &due_date);
+    changes.track("root_cause", &current.root_cause, &root_cause);
+    changes.track(
+        "corrective_action",
+        &current.corrective_action,
+        &corrective_action,
+    );
+    changes.track(
+        "resolution_notes",
+        &current.resolution_notes,
+        &resolution_notes,
+    );
+    changes.track(
+        "risk_acceptance",
+        &current.risk_acceptance,
+        &risk_acceptance,
+    );
+    changes.track("external_ref", &external_ref_of(&current), &external);
+    if let Some(ids) = &control_ids {
+        let old = views(&txn, vec![current.clone()])
+            .await?
+            .pop()
+            .map(|v| v.control_ids)
+            .unwrap_or_default();
+        changes.track("control_ids", &old, ids);
+    }
+    if changes.is_empty() {
+        txn.commit().await?;
+        return view_one(db_conn, current).await;
+    }
+    let now = db::now();
+    let mut active = current.clone().into_active_model();
+    active.title = Set(title);
+    active.description = Set(description);
+    active.finding_type = Set(finding_type);
+    active.source = Set(source);
+    active.status = Set(status.as_str().to_owned());
+    active.owner = Set(owner);
+    active.due_date = Set(due_date);
+    active.root_cause = Set(root_cause);
+    active.corrective_action = Set(corrective_action);
+    active.resolution_notes = Set(resolution_notes);
+    active.risk_acceptance = Set(risk_acceptance);
+    active.external_system = Set(external.as_ref().map(|r| r.system.clone()));
+    active.external_key = Set(external.as_ref().map(|r| r.key.clone()));
+    active.external_url = Set(external.as_ref().and_then(|r| r.url.clone()));
+    active.external_status = Set(external.as_ref().and_then(|r| r.status.clone()));
+    if status == FindingStatus::Closed {
+        active.closed_at = Set(Some(now));
+    }
+    active.version = Set(current.version + 1);
+    active.updated_at = Set(now);
+    let updated = active.update(&txn).await.map_err(duplicate_ref)?;
+    if let Some(ids) = &control_ids {
+        set_controls(&txn, org_id, finding_id, ids).await?;
+    }
+    audit::record(
+        &txn,
+        principal,
+        AuditRecord {
+            organization_id: Some(org_id),
+            action: if status != from {
+                "finding.status_changed"
+            } else {
+                "finding.updated"
+            },
+            entity_type: "finding",
+            entity_id: finding_id,
+            changes,
+        },
+    )
+    .await?;
+    let view = view_one(&txn, updated).await?;
+    txn.commit().await?;
+    Ok(view)
+}
+
+/// Deletes a finding (admins); the audit trail keeps its record.
+pub async fn delete(
+    db_conn: &DatabaseConnection,
+    principal: &Principal,
+    org_id: &str,
+    finding_id: &str,
+    if_match: Option<&IfMatch>,
+) -> Result<()> {
+    let txn = db::begin_write(db_conn).await?;
+    authz::authorize(&txn, principal, org_id, Action::Administer).await?;
+    let current = find(&txn, org_id, finding_id).await?;
+    version::check(if_match, current.version)?;
+    finding::Entity::delete_by_id(finding_id.to_owned())
+        .exec(&txn)
+        .await?;
+    audit::record(
+        &txn,
+        principal,
+        AuditRecord {
+            organization_id: Some(org_id),
+            action: "finding.deleted",
+            entity_type: "finding",
+            entity_id: finding_id,
+            changes: Changes::new()
+                .field("title", &Some(current.title.clone()), &None::<String>)
+                .field("external_ref", &external_ref_of(&current), &None),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
