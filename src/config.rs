@@ -113,6 +113,10 @@ pub struct Settings {
     /// Database connection pool size.
     #[arg(long, global = true, env = "ANNEXA_DB_POOL_SIZE", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=200))]
     pub db_pool_size: u32,
+    /// How often a readiness snapshot of every adopted framework is stored: seconds, or with a
+    /// unit (`90s`, `30m`, `12h`, `1d`).
+    #[arg(long, global = true, env = "ANNEXA_SNAPSHOT_INTERVAL", default_value = "1d", value_parser = parse_interval)]
+    pub snapshot_interval: u64,
     /// HTTP worker threads (default: one per CPU core).
     #[arg(long, global = true, env = "ANNEXA_WORKERS", value_parser = clap::value_parser!(u16).range(1..=256))]
     pub workers: Option<u16>,
@@ -132,6 +136,7 @@ impl Settings {
             access_token_ttl: 900,
             db_pool_size: 10,
             workers: None,
+            snapshot_interval: 86_400,
         }
     }
 
@@ -149,6 +154,33 @@ fn parse_database_url(value: &str) -> Result<String, String> {
             "unsupported scheme `{other}` (use sqlite://… or postgres://…)"
         )),
     }
+}
+
+/// Parses `3600`, `90s`, `30m`, `12h` or `1d` into seconds (at least 1).
+pub fn parse_interval(value: &str) -> Result<u64, String> {
+    let value = value.trim();
+    let (number, unit) = match value.char_indices().find(|(_, c)| !c.is_ascii_digit()) {
+        Some((i, _)) => value.split_at(i),
+        None => (value, "s"),
+    };
+    let n: u64 = number
+        .parse()
+        .map_err(|_| format!("`{value}` is not a duration like 3600, 30m, 12h or 1d"))?;
+    let seconds = match unit {
+        "s" => n,
+        "m" => n.saturating_mul(60),
+        "h" => n.saturating_mul(3600),
+        "d" => n.saturating_mul(86_400),
+        _ => {
+            return Err(format!(
+                "`{value}` is not a duration like 3600, 30m, 12h or 1d"
+            ));
+        }
+    };
+    if seconds == 0 {
+        return Err("must be at least one second".to_owned());
+    }
+    Ok(seconds)
 }
 
 fn parse_jwt_secret(value: &str) -> Result<String, String> {
@@ -183,5 +215,22 @@ impl Cli {
                 std::process::exit(2);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_interval;
+
+    #[test]
+    fn intervals() {
+        assert_eq!(parse_interval("3600"), Ok(3600));
+        assert_eq!(parse_interval("90s"), Ok(90));
+        assert_eq!(parse_interval("30m"), Ok(1800));
+        assert_eq!(parse_interval("12h"), Ok(43_200));
+        assert_eq!(parse_interval("1d"), Ok(86_400));
+        assert!(parse_interval("0").is_err());
+        assert!(parse_interval("1w").is_err());
+        assert!(parse_interval("soon").is_err());
     }
 }

@@ -22,7 +22,7 @@ use crate::{
     config::Settings,
     db,
     error::{self, AppError},
-    service::{identity, tokens},
+    service::{identity, readiness, tokens},
     state::AppState,
     telemetry::{self, AnnexaRootSpan},
 };
@@ -146,6 +146,7 @@ impl Application {
         let port = listener.local_addr()?.port();
         let server = serve(listener, state.clone())?;
         spawn_housekeeping(state.db.clone());
+        spawn_snapshots(state.db.clone(), state.settings.snapshot_interval);
         Ok(Self {
             server,
             port,
@@ -178,6 +179,23 @@ fn spawn_housekeeping(db_conn: DatabaseConnection) {
             interval.tick().await;
             if let Err(err) = tokens::purge_expired(&db_conn).await {
                 tracing::warn!(error = %err, "housekeeping failed");
+            }
+        }
+    });
+}
+
+/// Stores the scheduled readiness snapshots: checks a few times per period (at most every
+/// five minutes) and stores what the current period lacks.
+fn spawn_snapshots(db_conn: DatabaseConnection, interval_seconds: u64) {
+    tokio::spawn(async move {
+        let check = Duration::from_secs(interval_seconds.clamp(1, 300));
+        let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + check, check);
+        loop {
+            ticker.tick().await;
+            match readiness::take_scheduled_snapshots(&db_conn, interval_seconds).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(snapshots = n, "readiness snapshots stored"),
+                Err(err) => tracing::warn!(error = %err, "readiness snapshots failed"),
             }
         }
     });

@@ -6,6 +6,7 @@ mod m20261126_000001_foundation;
 mod m20261126_000002_identity;
 mod m20261126_000003_catalog;
 mod m20261126_000004_controls;
+mod m20261126_000005_readiness;
 
 /// The ordered list of migrations applied by `annexa migrate` and at `serve` start-up.
 pub struct Migrator;
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000002_identity::Migration),
             Box::new(m20261126_000003_catalog::Migration),
             Box::new(m20261126_000004_controls::Migration),
+            Box::new(m20261126_000005_readiness::Migration),
         ]
     }
 }

@@ -9,6 +9,7 @@ pub mod findings;
 pub mod ops;
 pub mod organizations;
 pub mod pagination;
+pub mod readiness;
 pub mod responses;
 pub mod users;
 
@@ -67,6 +68,7 @@ Errors are RFC 9457 `application/problem+json`. Lists use cursor pagination (`li
         (name = "controls", description = "Adopted frameworks, controls and the Statement of Applicability"),
         (name = "evidence", description = "Evidence files, their review and their links to controls"),
         (name = "findings", description = "Audit findings, their corrective actions and tickets"),
+        (name = "readiness", description = "Readiness scores, their explanation and history"),
         (name = "audit", description = "The audit trail of every change"),
     )
 )]
@@ -125,7 +127,11 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(findings::finding_create)
                 .service(findings::finding_get)
                 .service(findings::finding_update)
-                .service(findings::finding_delete),
+                .service(findings::finding_delete)
+                .service(readiness::readiness_list)
+                .service(readiness::readiness_get)
+                .service(readiness::readiness_history_list)
+                .service(readiness::readiness_history_create),
         );
 }
 

@@ -58,6 +58,8 @@ fn rule(operation_id: &str) -> Option<Rule> {
         "finding_list" | "finding_get" => Org(Action::Read),
         "finding_create" | "finding_update" => Org(Action::ChangeFindings),
         "finding_delete" => Org(Action::Administer),
+        "readiness_list" | "readiness_get" | "readiness_history_list" => Org(Action::Read),
+        "readiness_history_create" => Org(Action::ChangeControls),
         _ => return None,
     })
 }

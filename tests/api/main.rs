@@ -13,3 +13,4 @@ mod foundation;
 mod helpers;
 mod identity;
 mod openapi;
+mod readiness;

@@ -1,0 +1,25 @@
+//! Readiness snapshots: a framework's score at one moment, for history charts.
+
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[sea_orm(table_name = "readiness_snapshots")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: String,
+    pub organization_id: String,
+    pub framework_key: String,
+    pub score: f64,
+    pub level: String,
+    pub formula_version: i32,
+    pub details: String,
+    pub trigger: String,
+    pub period: Option<String>,
+    pub created_by: String,
+    pub computed_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

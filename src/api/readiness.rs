@@ -1,0 +1,413 @@
+//! Readiness scores (contract §7): per-framework summaries, the explained report, and history.
+
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use crate::{
+    api::{
+        pagination::{PageQuery, list_response},
+        responses::{BadRequest, Forbidden, NotFound},
+    },
+    auth::Principal,
+    domain::readiness::{BlockerKind, FORMULA_VERSION, Level},
+    error::{AppError, Result},
+    page_schema,
+    service::readiness::{self, Counts, GroupReport, Report},
+    state::AppState,
+};
+
+const ORG_ID: &str = "The organization's id";
+const KEY: &str = "The adopted framework's key";
+
+/// A framework's score and level.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReadinessSummary {
+    /// The framework's key.
+    #[schema(example = "iso27001-2022")]
+    pub framework: String,
+    /// The framework's name.
+    pub framework_name: String,
+    /// `100 × Σ s(c) / N` over applicable controls, one decimal.
+    #[schema(minimum = 0.0, maximum = 100.0, example = 72.4)]
+    pub score: f64,
+    /// `ready`, `at_risk` or `not_ready`.
+    pub level: Level,
+    /// When it was computed.
+    pub computed_at: DateTime<Utc>,
+}
+
+/// One summary per adopted framework.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReadinessSummaryList {
+    /// The adopted frameworks, in adoption order.
+    pub items: Vec<ReadinessSummary>,
+}
+
+/// Applicable controls per status.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct StatusCountsDto {
+    pub not_started: u64,
+    pub planned: u64,
+    pub in_progress: u64,
+    pub implemented: u64,
+}
+
+/// Open findings per type.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct FindingCountsDto {
+    pub major_nonconformity: u64,
+    pub minor_nonconformity: u64,
+    pub observation: u64,
+    pub opportunity_for_improvement: u64,
+}
+
+/// The counts that explain a score.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ReadinessCounts {
+    /// Every control of the framework.
+    pub controls: u64,
+    /// Controls that apply (`N` in the formula).
+    pub applicable: u64,
+    /// Controls excluded in the Statement of Applicability.
+    pub not_applicable: u64,
+    /// Applicable controls per status.
+    pub by_status: StatusCountsDto,
+    /// Applicable controls with valid (accepted, unexpired) evidence.
+    pub with_valid_evidence: u64,
+    /// Evidence linked to the framework's controls that has expired.
+    pub evidence_expired: u64,
+    /// Evidence linked to the framework's controls that expires within 30 days.
+    pub evidence_expiring_30_days: u64,
+    /// Open findings (open, in progress, resolved) linked to the framework's controls, per type.
+    pub open_findings: FindingCountsDto,
+}
+
+impl From<Counts> for ReadinessCounts {
+    fn from(c: Counts) -> Self {
+        Self {
+            controls: c.controls,
+            applicable: c.applicable,
+            not_applicable: c.not_applicable,
+            by_status: StatusCountsDto {
+                not_started: c.by_status.not_started,
+                planned: c.by_status.planned,
+                in_progress: c.by_status.in_progress,
+                implemented: c.by_status.implemented,
+            },
+            with_valid_evidence: c.with_valid_evidence,
+            evidence_expired: c.evidence_expired,
+            evidence_expiring_30_days: c.evidence_expiring_30_days,
+            open_findings: FindingCountsDto {
+                major_nonconformity: c.open_findings.major_nonconformity,
+                minor_nonconformity: c.open_findings.minor_nonconformity,
+                observation: c.open_findings.observation,
+                opportunity_for_improvement: c.open_findings.opportunity_for_improvement,
+            },
+        }
+    }
+}
+
+/// A group's score.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct GroupScore {
+    /// The group's key.
+    #[schema(example = "A.8")]
+    pub group: String,
+    /// Its title.
+    #[schema(example = "Technological controls")]
+    pub title: String,
+    /// The group's score, computed like the framework's.
+    #[schema(minimum = 0.0, maximum = 100.0)]
+    pub score: f64,
+    /// Its applicable controls.
+    pub applicable: u64,
+}
+
+impl From<GroupReport> for GroupScore {
+    fn from(g: GroupReport) -> Self {
+        Self {
+            group: g.group,
+            title: g.title,
+            score: g.score,
+            applicable: g.applicable,
+        }
+    }
+}
+
+/// Something that stands between the framework and `ready`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Blocker {
+    /// What kind of blocker.
+    pub kind: BlockerKind,
+    /// The control concerned.
+    pub control_id: String,
+    /// Its reference.
+    #[serde(rename = "ref")]
+    pub reference: String,
+    /// For `major_nonconformity`: the finding.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub finding_id: Option<String>,
+    /// For `expired_evidence`: the most recently expired evidence.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub evidence_id: Option<String>,
+}
+
+/// The readiness of one framework, explained.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReadinessReport {
+    /// The framework's key.
+    pub framework: String,
+    /// The framework's name.
+    pub framework_name: String,
+    /// `100 × Σ s(c) / N` over applicable controls, one decimal.
+    #[schema(minimum = 0.0, maximum = 100.0, example = 72.4)]
+    pub score: f64,
+    /// `ready`, `at_risk` or `not_ready`.
+    pub level: Level,
+    /// The formula's version (1).
+    pub formula_version: i32,
+    /// When it was computed.
+    pub computed_at: DateTime<Utc>,
+    /// The counts behind the score.
+    pub counts: ReadinessCounts,
+    /// Per-group scores, in the standard's order.
+    pub groups: Vec<GroupScore>,
+    /// What blocks `ready`.
+    pub blockers: Vec<Blocker>,
+}
+
+impl From<Report> for ReadinessReport {
+    fn from(r: Report) -> Self {
+        Self {
+            framework: r.framework.key,
+            framework_name: r.framework.name,
+            score: r.assessment.score,
+            level: r.assessment.level,
+            formula_version: FORMULA_VERSION,
+            computed_at: r.computed_at,
+            counts: r.counts.into(),
+            groups: r.groups.into_iter().map(GroupScore::from).collect(),
+            blockers: r
+                .assessment
+                .blockers
+                .into_iter()
+                .map(|b| Blocker {
+                    kind: b.kind,
+                    control_id: b.control_id,
+                    reference: b.reference,
+                    finding_id: b.finding_id,
+                    evidence_id: b.evidence_id,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// How a snapshot was taken.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SnapshotTrigger {
+    /// `POST …/history`.
+    Manual,
+    /// The background schedule (`ANNEXA_SNAPSHOT_INTERVAL`).
+    Scheduled,
+}
+
+/// A stored readiness snapshot.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReadinessSnapshot {
+    /// The snapshot's id.
+    pub id: String,
+    /// The framework's key.
+    pub framework: String,
+    /// The score then.
+    pub score: f64,
+    /// The level then.
+    pub level: Level,
+    /// The formula's version then.
+    pub formula_version: i32,
+    /// When it was computed.
+    pub computed_at: DateTime<Utc>,
+    /// Manual or scheduled.
+    pub trigger: SnapshotTrigger,
+    /// The counts then.
+    pub counts: ReadinessCounts,
+    /// The group scores then.
+    pub groups: Vec<GroupScore>,
+}
+
+impl ReadinessSnapshot {
+    fn from_model(s: entity::readiness_snapshot::Model) -> Result<Self> {
+        let details = readiness::details(&s)?;
+        Ok(Self {
+            level: readiness::level(&s)?,
+            trigger: if s.trigger == "scheduled" {
+                SnapshotTrigger::Scheduled
+            } else {
+                SnapshotTrigger::Manual
+            },
+            id: s.id,
+            framework: s.framework_key,
+            score: s.score,
+            formula_version: s.formula_version,
+            computed_at: s.computed_at,
+            counts: details.counts.into(),
+            groups: details.groups.into_iter().map(GroupScore::from).collect(),
+        })
+    }
+}
+
+page_schema!(
+    ReadinessSnapshotPage,
+    ReadinessSnapshot,
+    "A page of readiness snapshots, oldest first."
+);
+
+/// Readiness of every adopted framework.
+#[utoipa::path(
+    tag = "readiness",
+    params(("org_id" = Uuid, Path, description = ORG_ID)),
+    responses(
+        (status = 200, description = "One summary per adopted framework", body = ReadinessSummaryList),
+        (status = 400, response = BadRequest),
+        (status = 404, response = NotFound),
+    )
+)]
+#[get("/organizations/{org_id}/readiness")]
+pub async fn readiness_list(
+    state: web::Data<AppState>,
+    principal: Principal,
+    path: web::Path<Uuid>,
+) -> Result<HttpResponse> {
+    let items = readiness::summaries(&state.db, &principal, &path.to_string())
+        .await?
+        .into_iter()
+        .map(|r| ReadinessSummary {
+            framework: r.framework.key,
+            framework_name: r.framework.name,
+            score: r.assessment.score,
+            level: r.assessment.level,
+            computed_at: r.computed_at,
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(ReadinessSummaryList { items }))
+}
+
+/// Readiness of one framework, explained.
+///
+/// The score (formula version 1), the level, the counts behind them, per-group scores and the
+/// blockers with the ids of the controls, findings and evidence concerned.
+#[utoipa::path(
+    tag = "readiness",
+    params(("org_id" = Uuid, Path, description = ORG_ID), ("key" = String, Path, description = KEY, example = "iso27001-2022")),
+    responses(
+        (status = 200, description = "The readiness report", body = ReadinessReport),
+        (status = 400, response = BadRequest),
+        (status = 404, response = NotFound),
+    )
+)]
+#[get("/organizations/{org_id}/readiness/{key}")]
+pub async fn readiness_get(
+    state: web::Data<AppState>,
+    principal: Principal,
+    path: web::Path<(Uuid, String)>,
+) -> Result<HttpResponse> {
+    let (org_id, key) = path.into_inner();
+    let report = readiness::report(&state.db, &principal, &org_id.to_string(), &key).await?;
+    Ok(HttpResponse::Ok().json(ReadinessReport::from(report)))
+}
+
+/// The time window of the history.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct HistoryQuery {
+    /// Only snapshots computed at or after this time (RFC 3339).
+    pub from: Option<DateTime<Utc>>,
+    /// Only snapshots computed at or before this time (RFC 3339).
+    pub to: Option<DateTime<Utc>>,
+}
+
+/// Readiness history of one framework.
+///
+/// Stored snapshots, oldest first: scheduled ones (one per `ANNEXA_SNAPSHOT_INTERVAL`) and manual ones.
+#[utoipa::path(
+    tag = "readiness",
+    params(("org_id" = Uuid, Path, description = ORG_ID), ("key" = String, Path, description = KEY, example = "iso27001-2022"), HistoryQuery, PageQuery),
+    responses(
+        (status = 200, description = "A page of snapshots", body = ReadinessSnapshotPage,
+            headers(("Link" = String, description = "`<…>; rel=\"next\"` when more pages follow"))),
+        (status = 400, response = BadRequest),
+        (status = 404, response = NotFound),
+    )
+)]
+#[get("/organizations/{org_id}/readiness/{key}/history")]
+pub async fn readiness_history_list(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    principal: Principal,
+    path: web::Path<(Uuid, String)>,
+    query: web::Query<HistoryQuery>,
+    page: web::Query<PageQuery>,
+) -> Result<HttpResponse> {
+    let (org_id, key) = path.into_inner();
+    if let (Some(from), Some(to)) = (query.from, query.to)
+        && from > to
+    {
+        return Err(AppError::bad_request("from", "must not be after `to`"));
+    }
+    let page = readiness::history(
+        &state.db,
+        &principal,
+        &org_id.to_string(),
+        &key,
+        query.from,
+        query.to,
+        &page.request()?,
+    )
+    .await?;
+    let next_after = page.next_after;
+    let items = page
+        .items
+        .into_iter()
+        .map(ReadinessSnapshot::from_model)
+        .collect::<Result<Vec<_>>>()?;
+    Ok(list_response(
+        &req,
+        crate::service::page::Page { items, next_after },
+    ))
+}
+
+/// Take a readiness snapshot now.
+///
+/// Editors and admins. Stores the current report in the history.
+#[utoipa::path(
+    tag = "readiness",
+    params(("org_id" = Uuid, Path, description = ORG_ID), ("key" = String, Path, description = KEY, example = "iso27001-2022")),
+    responses(
+        (status = 201, description = "The stored snapshot", body = ReadinessSnapshot,
+            headers(("Location" = String, description = "The history's URL"))),
+        (status = 400, response = BadRequest),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+    )
+)]
+#[post("/organizations/{org_id}/readiness/{key}/history")]
+pub async fn readiness_history_create(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    principal: Principal,
+    path: web::Path<(Uuid, String)>,
+) -> Result<HttpResponse> {
+    let (org_id, key) = path.into_inner();
+    let snapshot =
+        readiness::snapshot_now(&state.db, &principal, &org_id.to_string(), &key).await?;
+    Ok(HttpResponse::Created()
+        .insert_header((
+            actix_web::http::header::LOCATION,
+            crate::api::responses::path_of(&req),
+        ))
+        .json(ReadinessSnapshot::from_model(snapshot)?))
+}

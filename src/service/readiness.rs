@@ -1,0 +1,548 @@
+//! Readiness reports (formula version 1): facts gathered with a bounded number of aggregate
+//! queries, scored by `domain::readiness`, summarized, explained and kept as history.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{DateTime, Duration, Utc};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, Value, sea_query::OnConflict,
+};
+use serde::{Deserialize, Serialize};
+
+use crate::{
+    auth::Principal,
+    catalog::GroupData,
+    db,
+    domain::{
+        control::{ControlKind, ControlStatus, is_justified},
+        finding::FindingType,
+        readiness::{self, Assessment, ControlInput, FORMULA_VERSION, Level},
+        role::Action,
+    },
+    error::{AppError, Result},
+    service::{
+        authz, controls,
+        page::{Page, PageRequest},
+        sql::statement,
+        stats::{self, OPEN_FINDING_STATUSES, Scope},
+    },
+};
+use entity::{framework, organization_framework, readiness_snapshot};
+
+/// Applicable controls per status.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusCounts {
+    pub not_started: u64,
+    pub planned: u64,
+    pub in_progress: u64,
+    pub implemented: u64,
+}
+
+/// Open findings per type.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FindingCounts {
+    pub major_nonconformity: u64,
+    pub minor_nonconformity: u64,
+    pub observation: u64,
+    pub opportunity_for_improvement: u64,
+}
+
+/// The counts a report explains its score with.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Counts {
+    pub controls: u64,
+    pub applicable: u64,
+    pub not_applicable: u64,
+    pub by_status: StatusCounts,
+    pub with_valid_evidence: u64,
+    pub evidence_expired: u64,
+    pub evidence_expiring_30_days: u64,
+    pub open_findings: FindingCounts,
+}
+
+/// A group's score with its title.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GroupReport {
+    pub group: String,
+    pub title: String,
+    pub score: f64,
+    pub applicable: u64,
+}
+
+/// A full readiness report.
+#[derive(Debug, Clone)]
+pub struct Report {
+    pub framework: framework::Model,
+    pub computed_at: DateTime<Utc>,
+    pub assessment: Assessment,
+    pub counts: Counts,
+    pub groups: Vec<GroupReport>,
+}
+
+async fn adopted_framework<C: ConnectionTrait>(
+    conn: &C,
+    org_id: &str,
+    key: &str,
+) -> Result<framework::Model> {
+    let adopted = organization_framework::Entity::find()
+        .filter(organization_framework::Column::OrganizationId.eq(org_id))
+        .filter(organization_framework::Column::FrameworkKey.eq(key))
+        .one(conn)
+        .await?;
+    if adopted.is_none() {
+        return Err(AppError::NotFound("adopted framework"));
+    }
+    framework::Entity::find_by_id(key.to_owned())
+        .one(conn)
+        .await?
+        .ok_or(AppError::NotFound("framework"))
+}
+
+/// Ids behind the blockers: open major nonconformities and expired accepted evidence, per
+/// control (two queries).
+async fn blocker_ids<C: ConnectionTrait>(
+    conn: &C,
+    org_id: &str,
+    key: &str,
+    now: DateTime<Utc>,
+) -> Result<(HashMap<String, Vec<String>>, HashMap<String, Vec<String>>)> {
+    let backend = conn.get_database_backend();
+    let in_framework =
+        "IN (SELECT c.id FROM controls c WHERE c.organization_id = ? AND c.framework_key = ?)";
+    let mut values: Vec<Value> = vec![
+        org_id.into(),
+        FindingType::MajorNonconformity.as_str().into(),
+    ];
+    values.extend(OPEN_FINDING_STATUSES.iter().map(|s| Value::from(*s)));
+    values.extend([Value::from(org_id), Value::from(key)]);
+    let sql = format!(
+        "SELECT fc.control_id, f.id FROM finding_controls fc JOIN findings f ON f.id = fc.finding_id \
+         WHERE fc.organization_id = ? AND f.type = ? AND f.status IN (?, ?, ?) AND fc.control_id {in_framework} \
+         ORDER BY f.id"
+    );
+    let mut majors: HashMap<String, Vec<String>> = HashMap::new();
+    for row in conn.query_all_raw(statement(backend, &sql, values)).await? {
+        majors
+            .entry(row.try_get_by_index(0)?)
+            .or_default()
+            .push(row.try_get_by_index(1)?);
+    }
+    let values: Vec<Value> = vec![org_id.into(), now.into(), org_id.into(), key.into()];
+    let sql = format!(
+        "SELECT ce.control_id, e.id FROM control_evidence ce JOIN evidence e ON e.id = ce.evidence_id \
+         WHERE ce.organization_id = ? AND e.archived_at IS NULL AND e.review_status = 'accepted' \
+         AND e.valid_until IS NOT NULL AND e.valid_until <= ? AND ce.control_id {in_framework} \
+         ORDER BY e.valid_until DESC, e.id"
+    );
+    let mut expired: HashMap<String, Vec<String>> = HashMap::new();
+    for row in conn.query_all_raw(statement(backend, &sql, values)).await? {
+        expired
+            .entry(row.try_get_by_index(0)?)
+            .or_default()
+            .push(row.try_get_by_index(1)?);
+    }
+    Ok((majors, expired))
+}
+
+/// Evidence expired / expiring within 30 days, and open findings by type, linked to the
+/// framework's controls (distinct items; two queries).
+async fn item_counts<C: ConnectionTrait>(
+    conn: &C,
+    org_id: &str,
+    key: &str,
+    now: DateTime<Utc>,
+    counts: &mut Counts,
+) -> Result<()> {
+    let backend = conn.get_database_backend();
+    let in_framework =
+        "IN (SELECT c.id FROM controls c WHERE c.organization_id = ? AND c.framework_key = ?)";
+    let values: Vec<Value> = vec![
+        now.into(),
+        now.into(),
+        (now + Duration::days(30)).into(),
+        org_id.into(),
+        org_id.into(),
+        key.into(),
+    ];
+    let sql = format!(
+        "SELECT COUNT(DISTINCT CASE WHEN e.valid_until <= ? THEN e.id END), \
+         COUNT(DISTINCT CASE WHEN e.valid_until > ? AND e.valid_until <= ? THEN e.id END) \
+         FROM control_evidence ce JOIN evidence e ON e.id = ce.evidence_id \
+         WHERE ce.organization_id = ? AND e.archived_at IS NULL AND e.valid_until IS NOT NULL AND ce.control_id {in_framework}"
+    );
+    if let Some(row) = conn.query_one_raw(statement(backend, &sql, values)).await? {
+        counts.evidence_expired = u64::try_from(row.try_get_by_index::<i64>(0)?).unwrap_or(0);
+        counts.evidence_expiring_30_days =
+            u64::try_from(row.try_get_by_index::<i64>(1)?).unwrap_or(0);
+    }
+    let mut values: Vec<Value> = vec![org_id.into()];
+    values.extend(OPEN_FINDING_STATUSES.iter().map(|s| Value::from(*s)));
+    values.extend([Value::from(org_id), Value::from(key)]);
+    let sql = format!(
+        "SELECT f.type, COUNT(DISTINCT f.id) FROM finding_controls fc JOIN findings f ON f.id = fc.finding_id \
+         WHERE fc.organization_id = ? AND f.status IN (?, ?, ?) AND fc.control_id {in_framework} GROUP BY f.type"
+    );
+    for row in conn.query_all_raw(statement(backend, &sql, values)).await? {
+        let n = u64::try_from(row.try_get_by_index::<i64>(1)?).unwrap_or(0);
+        match FindingType::parse(&row.try_get_by_index::<String>(0)?) {
+            Some(FindingType::MajorNonconformity) => counts.open_findings.major_nonconformity = n,
+            Some(FindingType::MinorNonconformity) => counts.open_findings.minor_nonconformity = n,
+            Some(FindingType::Observation) => counts.open_findings.observation = n,
+            Some(FindingType::OpportunityForImprovement) => {
+                counts.open_findings.opportunity_for_improvement = n
+            }
+            None => {}
+        }
+    }
+    Ok(())
+}
+
+/// Computes a framework's report. With `detail`, also the blockers' ids and the item counts.
+async fn compute<C: ConnectionTrait>(
+    conn: &C,
+    org_id: &str,
+    framework: framework::Model,
+    detail: bool,
+) -> Result<Report> {
+    let now = db::now();
+    let key = framework.key.clone();
+    let controls = controls::ordered_controls(conn, org_id, &key).await?;
+    let mut all_stats = stats::control_stats(conn, org_id, Scope::Framework(&key), now).await?;
+    let (mut majors, mut expired) = if detail {
+        blocker_ids(conn, org_id, &key, now).await?
+    } else {
+        Default::default()
+    };
+    let mut counts = Counts::default();
+    let mut inputs = Vec::with_capacity(controls.len());
+    for c in controls {
+        let status = ControlStatus::parse(&c.status)
+            .ok_or_else(|| AppError::internal("stored control status"))?;
+        let kind =
+            ControlKind::parse(&c.kind).ok_or_else(|| AppError::internal("stored control kind"))?;
+        let stats = all_stats.remove(&c.id).unwrap_or_default();
+        let facts = stats::facts(status, c.applicable, &stats);
+        counts.controls += 1;
+        if c.applicable {
+            counts.applicable += 1;
+            match status {
+                ControlStatus::NotStarted => counts.by_status.not_started += 1,
+                ControlStatus::Planned => counts.by_status.planned += 1,
+                ControlStatus::InProgress => counts.by_status.in_progress += 1,
+                ControlStatus::Implemented => counts.by_status.implemented += 1,
+            }
+            if facts.has_valid_evidence {
+                counts.with_valid_evidence += 1;
+            }
+        } else {
+            counts.not_applicable += 1;
+        }
+        // Without detail the ids are placeholders: the level only needs to know they exist.
+        let open_major_finding_ids = match majors.remove(&c.id) {
+            Some(ids) => ids,
+            None if facts.open_major => vec![String::new()],
+            None => Vec::new(),
+        };
+        let expired_evidence_ids = match expired.remove(&c.id) {
+            Some(ids) => ids,
+            None if stats.expired_evidence > 0 => vec![String::new()],
+            None => Vec::new(),
+        };
+        inputs.push(ControlInput {
+            justified: is_justified(c.justification.as_deref()),
+            id: c.id,
+            reference: c.reference,
+            group: c.group_key,
+            kind,
+            facts,
+            expired_evidence_ids,
+            open_major_finding_ids,
+        });
+    }
+    if detail {
+        item_counts(conn, org_id, &key, now, &mut counts).await?;
+    }
+    let assessment = readiness::assess(&inputs);
+    let titles: BTreeMap<String, String> =
+        serde_json::from_str::<Vec<GroupData>>(&framework.groups)
+            .map_err(AppError::internal)?
+            .into_iter()
+            .map(|g| (g.key, g.title))
+            .collect();
+    let groups = assessment
+        .groups
+        .iter()
+        .map(|g| GroupReport {
+            title: titles.get(&g.group).cloned().unwrap_or_else(|| {
+                if g.group == "custom" {
+                    "Custom controls".to_owned()
+                } else {
+                    g.group.clone()
+                }
+            }),
+            group: g.group.clone(),
+            score: g.score,
+            applicable: g.applicable as u64,
+        })
+        .collect();
+    Ok(Report {
+        framework,
+        computed_at: now,
+        assessment,
+        counts,
+        groups,
+    })
+}
+
+/// The full report for one adopted framework (about ten queries, whatever its size).
+pub async fn report(
+    db_conn: &DatabaseConnection,
+    principal: &Principal,
+    org_id: &str,
+    key: &str,
+) -> Result<Report> {
+    authz::authorize(db_conn, principal, org_id, Action::Read).await?;
+    let framework = adopted_framework(db_conn, org_id, key).await?;
+    compute(db_conn, org_id, framework, true).await
+}
+
+/// Score and level of every adopted framework (four queries per framework).
+pub async fn summaries(
+    db_conn: &DatabaseConnection,
+    principal: &Principal,
+    org_id: &str,
+) -> Result<Vec<Report>> {
+    authz::authorize(db_conn, principal, org_id, Action::Read).await?;
+    let keys: Vec<String> = organization_framework::Entity::find()
+        .select_only()
+        .column(organization_framework::Column::FrameworkKey)
+        .filter(organization_framework::Column::OrganizationId.eq(org_id))
+        .order_by_asc(organization_framework::Column::Id)
+        .into_tuple()
+        .all(db_conn)
+        .await?;
+    let mut frameworks: HashMap<String, framework::Model> = framework::Entity::find()
+        .filter(framework::Column::Key.is_in(keys.clone()))
+        .all(db_conn)
+        .await?
+        .into_iter()
+        .map(|f| (f.key.clone(), f))
+        .collect();
+    let mut out = Vec::with_capacity(keys.len());
+    for key in keys {
+        if let Some(framework) = frameworks.remove(&key) {
+            out.push(compute(db_conn, org_id, framework, false).await?);
+        }
+    }
+    Ok(out)
+}
+
+/// What a snapshot keeps besides score and level.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SnapshotDetails {
+    pub counts: Counts,
+    pub groups: Vec<GroupReport>,
+}
+
+fn snapshot_row(
+    org_id: &str,
+    report: &Report,
+    trigger: &str,
+    period: Option<String>,
+    created_by: &str,
+) -> Result<readiness_snapshot::ActiveModel> {
+    let details = SnapshotDetails {
+        counts: report.counts.clone(),
+        groups: report.groups.clone(),
+    };
+    Ok(readiness_snapshot::ActiveModel {
+        id: Set(db::new_id()),
+        organization_id: Set(org_id.to_owned()),
+        framework_key: Set(report.framework.key.clone()),
+        score: Set(report.assessment.score),
+        level: Set(report.assessment.level.as_str().to_owned()),
+        formula_version: Set(FORMULA_VERSION),
+        details: Set(serde_json::to_string(&details).map_err(AppError::internal)?),
+        trigger: Set(trigger.to_owned()),
+        period: Set(period),
+        created_by: Set(created_by.to_owned()),
+        computed_at: Set(report.computed_at),
+    })
+}
+
+/// Takes a snapshot now (editors and admins).
+pub async fn snapshot_now(
+    db_conn: &DatabaseConnection,
+    principal: &Principal,
+    org_id: &str,
+    key: &str,
+) -> Result<readiness_snapshot::Model> {
+    authz::authorize(db_conn, principal, org_id, Action::ChangeControls).await?;
+    let framework = adopted_framework(db_conn, org_id, key).await?;
+    let report = compute(db_conn, org_id, framework, true).await?;
+    let row = snapshot_row(org_id, &report, "manual", None, &principal.actor())?;
+    let txn = db::begin_write(db_conn).await?;
+    let saved = readiness_snapshot::Entity::insert(row)
+        .exec_with_returning(&txn)
+        .await?;
+    crate::service::audit::record(
+        &txn,
+        principal,
+        crate::service::audit::AuditRecord {
+            organization_id: Some(org_id),
+            action: "readiness.snapshot_taken",
+            entity_type: "readiness_snapshot",
+            entity_id: &saved.id,
+            changes: crate::service::audit::Changes::new()
+                .created("framework", &saved.framework_key)
+                .created("score", &saved.score)
+                .created("level", &saved.level),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(saved)
+}
+
+/// Stored snapshots of one framework, oldest first, within `from`–`to`.
+pub async fn history(
+    db_conn: &DatabaseConnection,
+    principal: &Principal,
+    org_id: &str,
+    key: &str,
+    from: Option<DateTime<Utc>>,
+    to: Option<DateTime<Utc>>,
+    page: &PageRequest,
+) -> Result<Page<readiness_snapshot::Model>> {
+    use readiness_snapshot::Column;
+    authz::authorize(db_conn, principal, org_id, Action::Read).await?;
+    adopted_framework(db_conn, org_id, key).await?;
+    let mut query = readiness_snapshot::Entity::find()
+        .filter(Column::OrganizationId.eq(org_id))
+        .filter(Column::FrameworkKey.eq(key));
+    if let Some(from) = from {
+        query = query.filter(Column::ComputedAt.gte(from));
+    }
+    if let Some(to) = to {
+        query = query.filter(Column::ComputedAt.lte(to));
+    }
+    if let Some(after) = &page.after {
+        let (at, id) = after
+            .split_once('|')
+            .ok_or_else(|| AppError::bad_request("cursor", "is not a cursor of this list"))?;
+        let at: DateTime<Utc> = at
+            .parse()
+            .map_err(|_| AppError::bad_request("cursor", "is not a cursor of this list"))?;
+        query = query.filter(
+            sea_orm::Condition::any()
+                .add(Column::ComputedAt.gt(at))
+                .add(
+                    sea_orm::Condition::all()
+                        .add(Column::ComputedAt.eq(at))
+                        .add(Column::Id.gt(id)),
+                ),
+        );
+    }
+    let rows = query
+        .order_by_asc(Column::ComputedAt)
+        .order_by_asc(Column::Id)
+        .limit(page.fetch())
+        .all(db_conn)
+        .await?;
+    Ok(Page::from_rows(rows, page, |s| {
+        format!("{}|{}", s.computed_at.to_rfc3339(), s.id)
+    }))
+}
+
+/// The period a scheduled snapshot belongs to: the start of the interval, in seconds.
+pub fn period_key(now: DateTime<Utc>, interval_seconds: u64) -> String {
+    let interval = i64::try_from(interval_seconds.max(1)).unwrap_or(i64::MAX);
+    let start = now.timestamp().div_euclid(interval) * interval;
+    format!("{interval}s:{start}")
+}
+
+/// Stores the current period's snapshot of every adopted framework that has none yet. A
+/// unique index on the period makes concurrent replicas store one, not several.
+pub async fn take_scheduled_snapshots(
+    db_conn: &DatabaseConnection,
+    interval_seconds: u64,
+) -> Result<usize> {
+    let now = db::now();
+    let period = period_key(now, interval_seconds);
+    let adopted = organization_framework::Entity::find().all(db_conn).await?;
+    let done: Vec<(String, String)> = readiness_snapshot::Entity::find()
+        .select_only()
+        .column(readiness_snapshot::Column::OrganizationId)
+        .column(readiness_snapshot::Column::FrameworkKey)
+        .filter(readiness_snapshot::Column::Period.eq(period.as_str()))
+        .into_tuple()
+        .all(db_conn)
+        .await?;
+    let frameworks: HashMap<String, framework::Model> = framework::Entity::find()
+        .all(db_conn)
+        .await?
+        .into_iter()
+        .map(|f| (f.key.clone(), f))
+        .collect();
+    let mut stored = 0;
+    for a in adopted {
+        if done.contains(&(a.organization_id.clone(), a.framework_key.clone())) {
+            continue;
+        }
+        let Some(framework) = frameworks.get(&a.framework_key).cloned() else {
+            continue;
+        };
+        let report = compute(db_conn, &a.organization_id, framework, true).await?;
+        let row = snapshot_row(
+            &a.organization_id,
+            &report,
+            "scheduled",
+            Some(period.clone()),
+            "system",
+        )?;
+        let result = readiness_snapshot::Entity::insert(row)
+            .on_conflict(
+                OnConflict::columns([
+                    readiness_snapshot::Column::OrganizationId,
+                    readiness_snapshot::Column::FrameworkKey,
+                    readiness_snapshot::Column::Period,
+                ])
+                .do_nothing()
+                .to_owned(),
+            )
+            .exec_without_returning(db_conn)
+            .await?;
+        stored += usize::try_from(result).unwrap_or(0);
+    }
+    Ok(stored)
+}
+
+/// Reads a snapshot's details.
+pub fn details(snapshot: &readiness_snapshot::Model) -> Result<SnapshotDetails> {
+    serde_json::from_str(&snapshot.details).map_err(AppError::internal)
+}
+
+/// Parses a stored level.
+pub fn level(snapshot: &readiness_snapshot::Model) -> Result<Level> {
+    Level::parse(&snapshot.level).ok_or_else(|| AppError::internal("stored level"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::period_key;
+    use chrono::TimeZone;
+
+    #[test]
+    fn periods() {
+        let at = |h: u32, m: u32| {
+            chrono::Utc
+                .with_ymd_and_hms(2026, 11, 26, h, m, 0)
+                .single()
+                .unwrap_or_default()
+        };
+        assert_eq!(period_key(at(0, 0), 86_400), period_key(at(23, 59), 86_400));
+        assert_ne!(period_key(at(0, 0), 3600), period_key(at(1, 0), 3600));
+        assert!(period_key(at(10, 0), 86_400).starts_with("86400s:"));
+    }
+}

@@ -1,0 +1,594 @@
+//! Readiness over HTTP: a known organization (statuses, an exclusion, evidence of every review
+//! state, findings of every type) and the exact score, level, group scores, counts and blockers;
+//! the `ready` level; history and scheduled snapshots; bounded query counts.
+
+use std::{collections::HashMap, sync::atomic::Ordering};
+
+use annexa::domain::role::Role;
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::helpers::{Actor, TestApp, assert_problem, body};
+
+struct Org {
+    id: String,
+    editor: Actor,
+    auditor: Actor,
+    admin: Actor,
+    controls: HashMap<String, String>,
+}
+
+impl Org {
+    fn control(&self, reference: &str) -> &str {
+        self.controls
+            .get(reference)
+            .map(String::as_str)
+            .unwrap_or_else(|| panic!("no control {reference}"))
+    }
+}
+
+async fn org_with(app: &TestApp, framework: &str) -> Org {
+    let id = app.organization("Acme").await;
+    let res = app
+        .send_json(
+            Method::POST,
+            &format!("/api/v1/organizations/{id}/frameworks"),
+            &app.admin_token,
+            &json!({"framework": framework}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let page = body(
+        app.get(
+            &format!("/api/v1/organizations/{id}/controls?limit=500&framework={framework}"),
+            &app.admin_token,
+        )
+        .await,
+    )
+    .await;
+    let controls = page["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|c| {
+            (
+                c["ref"].as_str().unwrap_or("").to_owned(),
+                c["id"].as_str().unwrap_or("").to_owned(),
+            )
+        })
+        .collect();
+    Org {
+        editor: app.member(&id, Role::Editor).await,
+        auditor: app.member(&id, Role::Auditor).await,
+        admin: app.member(&id, Role::Admin).await,
+        id,
+        controls,
+    }
+}
+
+impl TestApp {
+    async fn set_control(&self, org: &Org, reference: &str, patch: Value) {
+        let path = format!(
+            "/api/v1/organizations/{}/controls/{}",
+            org.id,
+            org.control(reference)
+        );
+        let res = self
+            .send_json(Method::PATCH, &path, &org.editor.token, &patch)
+            .await;
+        assert_eq!(
+            res.status(),
+            StatusCode::OK,
+            "{reference}: {}",
+            res.text().await.unwrap_or_default()
+        );
+    }
+
+    /// Creates evidence for `refs`, then reviews it (`None` leaves it pending).
+    async fn evidence(
+        &self,
+        org: &Org,
+        refs: &[&str],
+        valid_until: Option<&str>,
+        decision: Option<&str>,
+    ) -> String {
+        let ids: Vec<&str> = refs.iter().map(|r| org.control(r)).collect();
+        let mut payload = json!({"title": format!("Evidence for {} controls", refs.len()), "kind": "report", "control_ids": ids});
+        if let Some(until) = valid_until {
+            payload["valid_until"] = json!(until);
+        }
+        let res = self
+            .send_json(
+                Method::POST,
+                &format!("/api/v1/organizations/{}/evidence", org.id),
+                &org.editor.token,
+                &payload,
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::CREATED);
+        let id = body(res).await["id"].as_str().expect("id").to_owned();
+        if let Some(decision) = decision {
+            let res = self
+                .send_json(
+                    Method::POST,
+                    &format!("/api/v1/organizations/{}/evidence/{id}/review", org.id),
+                    &org.auditor.token,
+                    &json!({"decision": decision, "comment": "reviewed"}),
+                )
+                .await;
+            assert_eq!(res.status(), StatusCode::OK);
+        }
+        id
+    }
+
+    /// Raises a finding on `reference`, then walks it through `statuses`.
+    async fn finding(
+        &self,
+        org: &Org,
+        reference: &str,
+        finding_type: &str,
+        statuses: &[(&str, &Actor)],
+    ) -> String {
+        let res = self
+            .send_json(
+                Method::POST,
+                &format!("/api/v1/organizations/{}/findings", org.id),
+                &org.auditor.token,
+                &json!({"title": format!("{finding_type} on {reference}"), "type": finding_type, "source": "external_audit", "control_ids": [org.control(reference)]}),
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::CREATED);
+        let id = body(res).await["id"].as_str().expect("id").to_owned();
+        for (status, who) in statuses {
+            let mut patch = json!({"status": status});
+            if *status == "risk_accepted" {
+                patch["risk_acceptance"] = json!("Accepted by the board for one year");
+            }
+            let res = self
+                .send_json(
+                    Method::PATCH,
+                    &format!("/api/v1/organizations/{}/findings/{id}", org.id),
+                    &who.token,
+                    &patch,
+                )
+                .await;
+            assert_eq!(
+                res.status(),
+                StatusCode::OK,
+                "{status}: {}",
+                res.text().await.unwrap_or_default()
+            );
+        }
+        id
+    }
+}
+
+#[tokio::test]
+async fn a_known_organization_scores_exactly() {
+    let app = TestApp::spawn().await;
+    let org = org_with(&app, "iso27001-2022").await;
+    let implemented = json!({"status": "implemented"});
+    let past = "2026-01-01T00:00:00Z";
+    let soon = (chrono::Utc::now() + chrono::Duration::days(10))
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+
+    // 4.1: implemented with valid accepted evidence (expiring soon) → 1.0
+    app.set_control(&org, "4.1", implemented.clone()).await;
+    app.evidence(&org, &["4.1"], Some(&soon), Some("accepted"))
+        .await;
+    // 4.2: implemented, no evidence → 0.5, missing_evidence
+    app.set_control(&org, "4.2", implemented.clone()).await;
+    // 4.3: in progress → 0.25, clause_not_implemented
+    app.set_control(&org, "4.3", json!({"status": "in_progress"}))
+        .await;
+    // A.5.1: implemented, accepted evidence that expired → 0.5, expired_evidence
+    app.set_control(&org, "A.5.1", implemented.clone()).await;
+    let expired = app
+        .evidence(&org, &["A.5.1"], Some(past), Some("accepted"))
+        .await;
+    // A.5.2 – A.5.5: implemented with valid evidence, and findings of each kind
+    for r in ["A.5.2", "A.5.3", "A.5.4", "A.5.5", "A.8.1"] {
+        app.set_control(&org, r, implemented.clone()).await;
+    }
+    app.evidence(
+        &org,
+        &["A.5.2", "A.5.3", "A.5.4", "A.5.5", "A.8.1"],
+        None,
+        Some("accepted"),
+    )
+    .await;
+    let major = app.finding(&org, "A.5.2", "major_nonconformity", &[]).await; // open major → 0
+    app.finding(
+        &org,
+        "A.5.3",
+        "minor_nonconformity",
+        &[("in_progress", &org.editor)],
+    )
+    .await; // open minor → 0.5
+    app.finding(
+        &org,
+        "A.5.4",
+        "major_nonconformity",
+        &[("resolved", &org.editor), ("closed", &org.auditor)],
+    )
+    .await; // closed → 1.0
+    app.finding(
+        &org,
+        "A.5.5",
+        "major_nonconformity",
+        &[("risk_accepted", &org.admin)],
+    )
+    .await; // risk accepted → 1.0
+    app.finding(&org, "A.8.1", "observation", &[]).await; // observations do not count → 1.0
+    app.finding(&org, "A.8.1", "opportunity_for_improvement", &[])
+        .await;
+    // A.5.6: planned with pending evidence → 0.1
+    app.set_control(&org, "A.5.6", json!({"status": "planned"}))
+        .await;
+    app.evidence(&org, &["A.5.6"], None, None).await;
+    // A.5.7: implemented with rejected evidence → 0.5, missing_evidence
+    app.set_control(&org, "A.5.7", implemented.clone()).await;
+    app.evidence(&org, &["A.5.7"], None, Some("rejected")).await;
+    // A.5.8: implemented with accepted evidence that was archived → 0.5, missing_evidence
+    app.set_control(&org, "A.5.8", implemented.clone()).await;
+    let archived = app.evidence(&org, &["A.5.8"], None, Some("accepted")).await;
+    let res = app
+        .request(
+            Method::DELETE,
+            &format!("/api/v1/organizations/{}/evidence/{archived}", org.id),
+            Some(&org.admin.token),
+        )
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    // A.7.4: excluded with a justification (not counted)
+    app.set_control(
+        &org,
+        "A.7.4",
+        json!({"applicable": false, "justification": "Fully remote company"}),
+    )
+    .await;
+
+    let report = body(
+        app.get(
+            &format!("/api/v1/organizations/{}/readiness/iso27001-2022", org.id),
+            &org.auditor.token,
+        )
+        .await,
+    )
+    .await;
+    // Σ s(c) = 1 + 0.5 + 0.25 + 0.5 + 0 + 0.5 + 1 + 1 + 1 + 0.1 + 0.5 + 0.5 = 6.85 over N = 122
+    assert_eq!(report["score"], 5.6, "100 × 6.85 / 122 = 5.61…");
+    assert_eq!(report["level"], "not_ready");
+    assert_eq!(report["formula_version"], 1);
+    let groups: HashMap<String, (f64, u64)> = report["groups"]
+        .as_array()
+        .expect("groups")
+        .iter()
+        .map(|g| {
+            (
+                g["group"].as_str().unwrap_or("").to_owned(),
+                (
+                    g["score"].as_f64().unwrap_or(-1.0),
+                    g["applicable"].as_u64().unwrap_or(0),
+                ),
+            )
+        })
+        .collect();
+    assert_eq!(groups["4"], (43.8, 4), "(1 + 0.5 + 0.25 + 0) / 4");
+    assert_eq!(groups["5"], (0.0, 3));
+    assert_eq!(groups["A.5"], (11.1, 37), "4.1 / 37");
+    assert_eq!(groups["A.7"], (0.0, 13), "one of 14 excluded");
+    assert_eq!(groups["A.8"], (2.9, 34));
+    assert_eq!(report["groups"][7]["title"], "Organizational controls");
+
+    assert_eq!(
+        report["counts"],
+        json!({
+            "controls": 123, "applicable": 122, "not_applicable": 1,
+            "by_status": {"not_started": 110, "planned": 1, "in_progress": 1, "implemented": 10},
+            "with_valid_evidence": 6,
+            "evidence_expired": 1, "evidence_expiring_30_days": 1,
+            "open_findings": {"major_nonconformity": 1, "minor_nonconformity": 1, "observation": 1, "opportunity_for_improvement": 1}
+        })
+    );
+
+    let blockers: Vec<(String, String, Option<String>, Option<String>)> = report["blockers"]
+        .as_array()
+        .expect("blockers")
+        .iter()
+        .map(|b| {
+            assert_eq!(
+                b["control_id"].as_str(),
+                Some(org.control(b["ref"].as_str().unwrap_or("")))
+            );
+            (
+                b["kind"].as_str().unwrap_or("").to_owned(),
+                b["ref"].as_str().unwrap_or("").to_owned(),
+                b["finding_id"].as_str().map(str::to_owned),
+                b["evidence_id"].as_str().map(str::to_owned),
+            )
+        })
+        .collect();
+    let not_clause: Vec<_> = blockers
+        .iter()
+        .filter(|b| b.0 != "clause_not_implemented")
+        .cloned()
+        .collect();
+    assert_eq!(
+        not_clause,
+        [
+            ("missing_evidence".to_owned(), "4.2".to_owned(), None, None),
+            (
+                "expired_evidence".to_owned(),
+                "A.5.1".to_owned(),
+                None,
+                Some(expired)
+            ),
+            (
+                "major_nonconformity".to_owned(),
+                "A.5.2".to_owned(),
+                Some(major),
+                None
+            ),
+            (
+                "missing_evidence".to_owned(),
+                "A.5.7".to_owned(),
+                None,
+                None
+            ),
+            (
+                "missing_evidence".to_owned(),
+                "A.5.8".to_owned(),
+                None,
+                None
+            ),
+        ]
+    );
+    let clauses: Vec<&str> = blockers
+        .iter()
+        .filter(|b| b.0 == "clause_not_implemented")
+        .map(|b| b.1.as_str())
+        .collect();
+    assert_eq!(clauses.len(), 28, "every clause but 4.1 and 4.2");
+    assert_eq!(clauses[0], "4.3");
+
+    // The controls show the same scores.
+    let a53 = body(
+        app.get(
+            &format!(
+                "/api/v1/organizations/{}/controls/{}",
+                org.id,
+                org.control("A.5.3")
+            ),
+            &org.auditor.token,
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(a53["score"], 0.5);
+
+    // The summary agrees with the report.
+    let summary = body(
+        app.get(
+            &format!("/api/v1/organizations/{}/readiness", org.id),
+            &org.auditor.token,
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(summary["items"][0]["framework"], "iso27001-2022");
+    assert_eq!(
+        (
+            summary["items"][0]["score"].as_f64(),
+            summary["items"][0]["level"].as_str()
+        ),
+        (Some(5.6), Some("not_ready"))
+    );
+}
+
+#[tokio::test]
+async fn the_ready_level_and_what_takes_it_away() {
+    let app = TestApp::spawn().await;
+    let org = org_with(&app, "ai-audit-checklist").await;
+    let path = |id: &str| format!("/api/v1/organizations/{}/controls/{id}", org.id);
+    let refs: Vec<String> = org.controls.keys().cloned().collect();
+    for id in org.controls.values() {
+        let res = app
+            .send_json(
+                Method::PATCH,
+                &path(id),
+                &org.editor.token,
+                &json!({"status": "implemented"}),
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::OK);
+    }
+    let all: Vec<&str> = refs.iter().map(String::as_str).collect();
+    app.evidence(&org, &all, None, Some("accepted")).await;
+    let report_path = format!(
+        "/api/v1/organizations/{}/readiness/ai-audit-checklist",
+        org.id
+    );
+    let report = body(app.get(&report_path, &org.auditor.token).await).await;
+    assert_eq!(
+        (report["score"].as_f64(), report["level"].as_str()),
+        (Some(100.0), Some("ready"))
+    );
+    assert_eq!(report["blockers"], json!([]));
+
+    // A justified exclusion keeps it ready.
+    app.set_control(
+        &org,
+        "A11-4",
+        json!({"applicable": false, "justification": "No on-premises AI hardware"}),
+    )
+    .await;
+    let report = body(app.get(&report_path, &org.auditor.token).await).await;
+    assert_eq!(
+        (report["score"].as_f64(), report["level"].as_str()),
+        (Some(100.0), Some("ready"))
+    );
+
+    // An open major nonconformity does not: 93 / 94 = 98.9, at risk.
+    let finding = app.finding(&org, "A9-2", "major_nonconformity", &[]).await;
+    let report = body(app.get(&report_path, &org.auditor.token).await).await;
+    assert_eq!(
+        (report["score"].as_f64(), report["level"].as_str()),
+        (Some(98.9), Some("at_risk"))
+    );
+    assert_eq!(report["blockers"][0]["kind"], "major_nonconformity");
+    assert_eq!(report["blockers"][0]["finding_id"], finding.as_str());
+    assert_problem(
+        app.get(
+            &format!("/api/v1/organizations/{}/readiness/iso27001-2022", org.id),
+            &org.auditor.token,
+        )
+        .await,
+        404,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn history_manual_and_scheduled() {
+    let app = TestApp::spawn().await;
+    let org = org_with(&app, "iso42001-2023").await;
+    let history = format!(
+        "/api/v1/organizations/{}/readiness/iso42001-2023/history",
+        org.id
+    );
+    let viewer = app.member(&org.id, Role::Viewer).await;
+    assert_problem(
+        app.request(Method::POST, &history, Some(&viewer.token))
+            .send()
+            .await
+            .expect("request"),
+        403,
+    )
+    .await;
+
+    let res = app
+        .request(Method::POST, &history, Some(&org.editor.token))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let first = body(res).await;
+    assert_eq!(
+        (first["score"].as_f64(), first["trigger"].as_str()),
+        (Some(0.0), Some("manual"))
+    );
+    assert_eq!(first["counts"]["applicable"], 70);
+
+    app.set_control(&org, "4.1", json!({"status": "implemented"}))
+        .await;
+    // Scheduled: one per period, however often the schedule runs (or however many replicas).
+    let db = &app.state.db;
+    assert_eq!(
+        annexa::service::readiness::take_scheduled_snapshots(db, 86_400)
+            .await
+            .expect("snapshots"),
+        1
+    );
+    assert_eq!(
+        annexa::service::readiness::take_scheduled_snapshots(db, 86_400)
+            .await
+            .expect("snapshots"),
+        0
+    );
+
+    let page = body(app.get(&history, &viewer.token).await).await;
+    let items = page["items"].as_array().expect("items");
+    assert_eq!(items.len(), 2);
+    assert_eq!(
+        (items[0]["trigger"].as_str(), items[1]["trigger"].as_str()),
+        (Some("manual"), Some("scheduled"))
+    );
+    assert_eq!(items[1]["score"], 0.7, "100 × 0.5 / 70, oldest first");
+    let since = items[1]["computed_at"]
+        .as_str()
+        .expect("time")
+        .replace('+', "%2B");
+    let later = body(
+        app.get(&format!("{history}?from={since}"), &viewer.token)
+            .await,
+    )
+    .await;
+    assert_eq!(later["items"].as_array().map(Vec::len), Some(1));
+    let until = items[0]["computed_at"]
+        .as_str()
+        .expect("time")
+        .replace('+', "%2B");
+    let earlier = body(
+        app.get(&format!("{history}?to={until}"), &viewer.token)
+            .await,
+    )
+    .await;
+    assert_eq!(earlier["items"][0]["id"], items[0]["id"]);
+    assert_problem(
+        app.get(&format!("{history}?from={since}&to={until}"), &viewer.token)
+            .await,
+        400,
+    )
+    .await;
+    let paged = body(app.get(&format!("{history}?limit=1"), &viewer.token).await).await;
+    let cursor = paged["next_cursor"].as_str().expect("more");
+    let rest = body(
+        app.get(&format!("{history}?limit=1&cursor={cursor}"), &viewer.token)
+            .await,
+    )
+    .await;
+    assert_eq!(rest["items"][0]["id"], items[1]["id"]);
+}
+
+#[tokio::test]
+async fn the_report_costs_a_bounded_number_of_queries() {
+    let app = TestApp::spawn().await;
+    let org = org_with(&app, "iso42001-2023").await;
+    let res = app
+        .send_json(
+            Method::POST,
+            &format!("/api/v1/organizations/{}/frameworks", org.id),
+            &app.admin_token,
+            &json!({"framework": "iso27001-2022"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let count = |path: String| {
+        let app = &app;
+        let token = org.auditor.token.clone();
+        async move {
+            let before = app.state.queries.load(Ordering::SeqCst);
+            let res = app.get(&path, &token).await;
+            assert_eq!(res.status(), StatusCode::OK);
+            app.state.queries.load(Ordering::SeqCst) - before
+        }
+    };
+    let small = count(format!(
+        "/api/v1/organizations/{}/readiness/iso42001-2023",
+        org.id
+    ))
+    .await;
+    // More evidence and findings do not add queries.
+    let refs: Vec<String> = org.controls.keys().cloned().collect();
+    for r in refs.iter().take(20) {
+        app.evidence(&org, &[r.as_str()], None, Some("accepted"))
+            .await;
+        app.finding(&org, r, "minor_nonconformity", &[]).await;
+    }
+    let large = count(format!(
+        "/api/v1/organizations/{}/readiness/iso27001-2022",
+        org.id
+    ))
+    .await;
+    let again = count(format!(
+        "/api/v1/organizations/{}/readiness/iso42001-2023",
+        org.id
+    ))
+    .await;
+    assert_eq!((small, again), (large, large));
+    eprintln!("statements: readiness report {large}");
+    assert!(large <= 12, "a report costs {large} statements");
+}
