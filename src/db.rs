@@ -28,6 +28,8 @@ pub async fn connect(settings: &Settings) -> Result<DatabaseConnection, DbErr> {
                 .synchronous(SqliteSynchronous::Normal)
                 .foreign_keys(true)
                 .busy_timeout(Duration::from_secs(10))
+                // Read pages through the OS page cache, shared by all connections.
+                .pragma("mmap_size", "268435456")
         });
     }
     Database::connect(options).await

@@ -242,11 +242,21 @@ impl MigrationTrait for Migration {
                 false,
             ))
             .await?;
+        // Covering indexes for the readiness aggregates: links by organization and control, and
+        // the evidence facts the formula reads, without touching the wide evidence rows.
         manager
             .create_index(index(
                 "ix_control_evidence_org",
                 "control_evidence",
-                &["organization_id", "control_id"],
+                &["organization_id", "control_id", "evidence_id"],
+                false,
+            ))
+            .await?;
+        manager
+            .create_index(index(
+                "ix_evidence_facts",
+                "evidence",
+                &["id", "archived_at", "review_status", "valid_until"],
                 false,
             ))
             .await?;
@@ -343,7 +353,15 @@ impl MigrationTrait for Migration {
             .create_index(index(
                 "ix_finding_controls_org",
                 "finding_controls",
-                &["organization_id", "control_id"],
+                &["organization_id", "control_id", "finding_id"],
+                false,
+            ))
+            .await?;
+        manager
+            .create_index(index(
+                "ix_findings_facts",
+                "findings",
+                &["id", "status", "type"],
                 false,
             ))
             .await?;

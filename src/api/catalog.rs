@@ -364,15 +364,52 @@ pub struct RequirementQuery {
     /// Text search in ref, title and description (case-insensitive).
     pub q: Option<String>,
     /// ISO 27002 control type: `preventive`, `detective`, `corrective`.
+    #[param(schema_with = control_type_schema)]
     pub control_type: Option<String>,
     /// ISO 27002 security property: `confidentiality`, `integrity`, `availability`.
+    #[param(schema_with = security_properties_schema)]
     pub security_properties: Option<String>,
     /// ISO 27002 cybersecurity concept: `identify`, `protect`, `detect`, `respond`, `recover`.
+    #[param(schema_with = cybersecurity_concepts_schema)]
     pub cybersecurity_concepts: Option<String>,
     /// ISO 27002 operational capability, e.g. `asset_management`.
+    #[param(schema_with = operational_capabilities_schema)]
     pub operational_capabilities: Option<String>,
     /// ISO 27002 security domain: `governance_and_ecosystem`, `protection`, `defence`, `resilience`.
+    #[param(schema_with = security_domains_schema)]
     pub security_domains: Option<String>,
+}
+
+/// A string enum schema from one ISO 27002 attribute vocabulary.
+fn attribute_schema(name: &str) -> utoipa::openapi::schema::Object {
+    let values = ATTRIBUTES
+        .iter()
+        .find(|(k, _)| *k == name)
+        .map_or(&[][..], |(_, v)| *v);
+    utoipa::openapi::schema::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .enum_values(Some(values.iter().copied()))
+        .build()
+}
+
+fn control_type_schema() -> utoipa::openapi::schema::Object {
+    attribute_schema("control_type")
+}
+
+fn security_properties_schema() -> utoipa::openapi::schema::Object {
+    attribute_schema("security_properties")
+}
+
+fn cybersecurity_concepts_schema() -> utoipa::openapi::schema::Object {
+    attribute_schema("cybersecurity_concepts")
+}
+
+fn operational_capabilities_schema() -> utoipa::openapi::schema::Object {
+    attribute_schema("operational_capabilities")
+}
+
+fn security_domains_schema() -> utoipa::openapi::schema::Object {
+    attribute_schema("security_domains")
 }
 
 impl RequirementQuery {

@@ -10,9 +10,9 @@ use crate::{
     api::{
         pagination::{PageQuery, list_response},
         responses::{
-            BadRequest, Conflict, Forbidden, NotFound, PayloadTooLarge, PreconditionFailed,
-            UnprocessableEntity, UnsupportedMediaType, created, created_response, idempotency_key,
-            if_match, ok_with_etag,
+            BadRequest, Conflict, Forbidden, IdempotencyHeader, IfMatchHeader, NotFound,
+            PayloadTooLarge, PreconditionFailed, UnprocessableEntity, UnsupportedMediaType,
+            created, created_response, idempotency_key, if_match, ok_with_etag,
         },
     },
     auth::Principal,
@@ -109,7 +109,7 @@ pub async fn adoption_list(
     request_body = AdoptionCreate,
     params(
         ("org_id" = Uuid, Path, description = ORG_ID),
-        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: the same key returns the first response for 24 h"),
+        IdempotencyHeader,
     ),
     responses(
         (status = 201, description = "The framework was adopted", body = AdoptedFramework,
@@ -371,7 +371,7 @@ pub struct ControlCreate {
     request_body = ControlCreate,
     params(
         ("org_id" = Uuid, Path, description = ORG_ID),
-        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: the same key returns the first response for 24 h"),
+        IdempotencyHeader,
     ),
     responses(
         (status = 201, description = "The control was created", body = Control,
@@ -492,7 +492,7 @@ pub struct ControlUpdate {
     params(
         ("org_id" = Uuid, Path, description = ORG_ID),
         ("control_id" = Uuid, Path, description = "The control's id"),
-        ("If-Match" = Option<String>, Header, description = "The `ETag` last read; 412 if it changed since"),
+        IfMatchHeader,
     ),
     responses(
         (status = 200, description = "The updated control", body = Control,

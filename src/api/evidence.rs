@@ -18,9 +18,9 @@ use crate::{
     api::{
         pagination::{PageQuery, list_response},
         responses::{
-            BadRequest, Conflict, Forbidden, NotFound, PayloadTooLarge, PreconditionFailed,
-            UnprocessableEntity, UnsupportedMediaType, created, created_response, idempotency_key,
-            if_match, ok_with_etag,
+            BadRequest, Conflict, Forbidden, IdempotencyHeader, IfMatchHeader, NotFound,
+            PayloadTooLarge, PreconditionFailed, UnprocessableEntity, UnsupportedMediaType,
+            created, created_response, idempotency_key, if_match, ok_with_etag,
         },
     },
     auth::Principal,
@@ -39,6 +39,11 @@ use crate::{
 
 const ORG_ID: &str = "The organization's id";
 const EVIDENCE_ID: &str = "The evidence's id";
+
+/// The raw bytes of a file.
+#[derive(ToSchema)]
+#[schema(value_type = String, format = Binary)]
+pub struct FileBytes(#[allow(dead_code)] Vec<u8>);
 
 /// The stored file of a piece of evidence.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -160,6 +165,7 @@ pub struct EvidenceCreate {
     /// What kind of evidence it is.
     pub kind: EvidenceKind,
     /// For links (required for `link`): an http(s) URL.
+    #[schema(format = "uri")]
     pub url: Option<String>,
     /// When it was collected.
     pub collected_at: Option<DateTime<Utc>>,
@@ -242,7 +248,7 @@ pub async fn evidence_list(
     request_body = EvidenceCreate,
     params(
         ("org_id" = Uuid, Path, description = ORG_ID),
-        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: the same key returns the first response for 24 h"),
+        IdempotencyHeader,
     ),
     responses(
         (status = 201, description = "The evidence was created", body = Evidence,
@@ -359,7 +365,7 @@ pub struct EvidenceUpdate {
     params(
         ("org_id" = Uuid, Path, description = ORG_ID),
         ("evidence_id" = Uuid, Path, description = EVIDENCE_ID),
-        ("If-Match" = Option<String>, Header, description = "The `ETag` last read; 412 if it changed since"),
+        IfMatchHeader,
     ),
     responses(
         (status = 200, description = "The updated evidence", body = Evidence,
@@ -414,7 +420,7 @@ pub async fn evidence_update(
     params(
         ("org_id" = Uuid, Path, description = ORG_ID),
         ("evidence_id" = Uuid, Path, description = EVIDENCE_ID),
-        ("If-Match" = Option<String>, Header, description = "The `ETag` last read; 412 if it changed since"),
+        IfMatchHeader,
     ),
     responses(
         (status = 204, description = "The evidence was archived"),
@@ -481,12 +487,16 @@ fn upload_media_type(req: &HttpRequest) -> Result<String> {
 /// Replacing the content of accepted evidence returns it to `pending`.
 #[utoipa::path(
     tag = "evidence",
-    request_body(content = Vec<u8>, content_type = "*/*", description = "The file's bytes"),
+    request_body(
+        content = FileBytes,
+        content_type = "application/octet-stream",
+        description = "The file's bytes. Any media type is accepted: send the file's own `Content-Type` (e.g. `application/pdf`); it is stored and returned on download."
+    ),
     params(
         ("org_id" = Uuid, Path, description = ORG_ID),
         ("evidence_id" = Uuid, Path, description = EVIDENCE_ID),
         ("Content-Disposition" = Option<String>, Header, description = "`attachment; filename=\"report.pdf\"`"),
-        ("If-Match" = Option<String>, Header, description = "The evidence's `ETag` last read; 412 if it changed since"),
+        IfMatchHeader,
     ),
     responses(
         (status = 200, description = "The stored content", body = EvidenceContent,
@@ -576,7 +586,8 @@ pub async fn evidence_content_put(
     tag = "evidence",
     params(("org_id" = Uuid, Path, description = ORG_ID), ("evidence_id" = Uuid, Path, description = EVIDENCE_ID)),
     responses(
-        (status = 200, description = "The file", content_type = "*/*", body = Vec<u8>,
+        (status = 200, description = "The file, with the media type it was uploaded with",
+            content((FileBytes = "application/octet-stream"), (FileBytes = "*/*")),
             headers(
                 ("ETag" = String, description = "`\"<sha256>\"`"),
                 ("Content-Disposition" = String, description = "`attachment; filename=…`"),

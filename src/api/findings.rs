@@ -10,9 +10,9 @@ use crate::{
     api::{
         pagination::{PageQuery, list_response},
         responses::{
-            BadRequest, Conflict, Forbidden, NotFound, PayloadTooLarge, PreconditionFailed,
-            UnprocessableEntity, UnsupportedMediaType, created, created_response, idempotency_key,
-            if_match, ok_with_etag,
+            BadRequest, Conflict, Forbidden, IdempotencyHeader, IfMatchHeader, NotFound,
+            PayloadTooLarge, PreconditionFailed, UnprocessableEntity, UnsupportedMediaType,
+            created, created_response, idempotency_key, if_match, ok_with_etag,
         },
     },
     auth::Principal,
@@ -42,7 +42,7 @@ pub struct TicketRef {
     #[schema(example = "SEC-142")]
     pub key: String,
     /// A link to the ticket.
-    #[schema(example = "https://acme.atlassian.net/browse/SEC-142")]
+    #[schema(format = "uri", example = "https://acme.atlassian.net/browse/SEC-142")]
     pub url: Option<String>,
     /// The ticket's status in that system, as the integration last reported it.
     #[schema(example = "In Progress")]
@@ -263,7 +263,7 @@ pub async fn finding_list(
     request_body = FindingCreate,
     params(
         ("org_id" = Uuid, Path, description = ORG_ID),
-        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: the same key returns the first response for 24 h"),
+        IdempotencyHeader,
     ),
     responses(
         (status = 201, description = "The finding was raised", body = Finding,
@@ -408,7 +408,7 @@ pub struct FindingUpdate {
     params(
         ("org_id" = Uuid, Path, description = ORG_ID),
         ("finding_id" = Uuid, Path, description = FINDING_ID),
-        ("If-Match" = Option<String>, Header, description = "The `ETag` last read; 412 if it changed since"),
+        IfMatchHeader,
     ),
     responses(
         (status = 200, description = "The updated finding", body = Finding,
@@ -471,7 +471,7 @@ pub async fn finding_update(
     params(
         ("org_id" = Uuid, Path, description = ORG_ID),
         ("finding_id" = Uuid, Path, description = FINDING_ID),
-        ("If-Match" = Option<String>, Header, description = "The `ETag` last read; 412 if it changed since"),
+        IfMatchHeader,
     ),
     responses(
         (status = 204, description = "The finding was deleted"),

@@ -17,8 +17,9 @@ use actix_web::{HttpRequest, HttpResponse};
 use utoipa::{
     Modify, OpenApi,
     openapi::{
-        OpenApi as OpenApiDoc, PathItem, RefOr, Response,
-        path::Operation,
+        OpenApi as OpenApiDoc, PathItem, RefOr, Response, Schema,
+        path::{Operation, ParameterIn},
+        schema::{SchemaType, Type},
         security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme},
     },
 };
@@ -56,6 +57,7 @@ Errors are RFC 9457 `application/problem+json`. Lists use cursor pagination (`li
             responses::InternalError,
         )
     ),
+    servers((url = "/", description = "This server")),
     modifiers(&CommonResponses),
     tags(
         (name = "ops", description = "Liveness and readiness probes"),
@@ -172,8 +174,26 @@ impl Modify for CommonResponses {
                     .operation_id
                     .as_deref()
                     .is_some_and(|id| PUBLIC_OPERATIONS.contains(&id));
+                // Optional headers are absent or a string, never null.
+                for parameter in operation.parameters.iter_mut().flatten() {
+                    if parameter.parameter_in == ParameterIn::Header
+                        && let Some(RefOr::T(Schema::Object(object))) = parameter.schema.as_mut()
+                        && let SchemaType::Array(types) = &object.schema_type
+                    {
+                        let types: Vec<Type> = types
+                            .iter()
+                            .filter(|t| **t != Type::Null)
+                            .cloned()
+                            .collect();
+                        if let [only] = types.as_slice() {
+                            object.schema_type = SchemaType::Type(only.clone());
+                        }
+                    }
+                }
                 let responses = &mut operation.responses.responses;
-                if !public {
+                if public {
+                    operation.security = Some(Vec::new());
+                } else {
                     operation.security = Some(vec![SecurityRequirement::new(
                         "bearerAuth",
                         Vec::<String>::new(),

@@ -10,9 +10,9 @@ use crate::{
     api::{
         pagination::{PageQuery, list_response},
         responses::{
-            BadRequest, Conflict, Forbidden, NotFound, PayloadTooLarge, PreconditionFailed,
-            UnprocessableEntity, UnsupportedMediaType, created, created_response, idempotency_key,
-            if_match, ok_with_etag,
+            BadRequest, Conflict, Forbidden, IdempotencyHeader, IfMatchHeader, NotFound,
+            PayloadTooLarge, PreconditionFailed, UnprocessableEntity, UnsupportedMediaType,
+            created, created_response, idempotency_key, if_match, ok_with_etag,
         },
     },
     auth::Principal,
@@ -78,9 +78,6 @@ pub struct SyncFilter {
     pub updated_since: Option<DateTime<Utc>>,
 }
 
-const IDEMPOTENCY_DOC: &str =
-    "Makes retries safe: the same key returns the first response for 24 h";
-
 /// List organizations.
 ///
 /// Platform admins see every organization; other users the ones they belong to; a service
@@ -119,7 +116,7 @@ pub async fn organization_list(
 #[utoipa::path(
     tag = "organizations",
     request_body = OrganizationCreate,
-    params(("Idempotency-Key" = Option<String>, Header, description = IDEMPOTENCY_DOC)),
+    params(IdempotencyHeader),
     responses(
         (status = 201, description = "The organization was created", body = Organization,
             headers(("Location" = String, description = "The new organization's URL"), ("ETag" = String, description = "The version's entity tag"))),
@@ -185,7 +182,7 @@ pub async fn organization_get(
     request_body = OrganizationUpdate,
     params(
         ("org_id" = Uuid, Path, description = "The organization's id"),
-        ("If-Match" = Option<String>, Header, description = "The `ETag` last read; 412 if it changed since"),
+        IfMatchHeader,
     ),
     responses(
         (status = 200, description = "The updated organization", body = Organization,
@@ -225,7 +222,7 @@ pub async fn organization_update(
     tag = "organizations",
     params(
         ("org_id" = Uuid, Path, description = "The organization's id"),
-        ("If-Match" = Option<String>, Header, description = "The `ETag` last read; 412 if it changed since"),
+        IfMatchHeader,
     ),
     responses(
         (status = 204, description = "The organization was deleted"),
@@ -352,7 +349,7 @@ pub async fn member_list(
     request_body = MemberCreate,
     params(
         ("org_id" = Uuid, Path, description = "The organization's id"),
-        ("Idempotency-Key" = Option<String>, Header, description = IDEMPOTENCY_DOC),
+        IdempotencyHeader,
     ),
     responses(
         (status = 201, description = "The member was added", body = Member,
@@ -443,7 +440,7 @@ pub async fn member_get(
     params(
         ("org_id" = Uuid, Path, description = "The organization's id"),
         ("user_id" = Uuid, Path, description = "The member's user id"),
-        ("If-Match" = Option<String>, Header, description = "The `ETag` last read; 412 if it changed since"),
+        IfMatchHeader,
     ),
     responses(
         (status = 200, description = "The updated member", body = Member,
@@ -487,7 +484,7 @@ pub async fn member_update(
     params(
         ("org_id" = Uuid, Path, description = "The organization's id"),
         ("user_id" = Uuid, Path, description = "The member's user id"),
-        ("If-Match" = Option<String>, Header, description = "The `ETag` last read; 412 if it changed since"),
+        IfMatchHeader,
     ),
     responses(
         (status = 204, description = "The member was removed"),

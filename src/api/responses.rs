@@ -5,7 +5,7 @@ use actix_web::{
     http::{StatusCode, header},
 };
 use serde::Serialize;
-use utoipa::ToResponse;
+use utoipa::{IntoParams, ToResponse};
 
 use crate::{
     error::Problem,
@@ -75,6 +75,32 @@ pub struct TooManyRequests(#[allow(dead_code)] Problem);
 #[derive(ToResponse)]
 #[response(content_type = "application/problem+json")]
 pub struct InternalError(#[allow(dead_code)] Problem);
+
+/// The `Idempotency-Key` request header of creates.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Header)]
+pub struct IdempotencyHeader {
+    /// Makes retries safe: the same key from the same caller within 24 h returns the first
+    /// response and creates nothing new; the same key with another body is 422.
+    #[param(
+        rename = "Idempotency-Key",
+        min_length = 1,
+        max_length = 255,
+        pattern = "^[\\x20-\\x7E]+$"
+    )]
+    #[allow(dead_code)]
+    idempotency_key: Option<String>,
+}
+
+/// The `If-Match` request header of updates and deletes.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Header)]
+pub struct IfMatchHeader {
+    /// The `ETag` last read (`"<version>"`); 412 when the resource changed since.
+    #[param(rename = "If-Match", example = "\"3\"")]
+    #[allow(dead_code)]
+    if_match: Option<String>,
+}
 
 /// The parsed `If-Match` header, if any.
 pub fn if_match(req: &HttpRequest) -> Option<IfMatch> {

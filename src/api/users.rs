@@ -9,8 +9,8 @@ use crate::{
     api::{
         pagination::{PageQuery, list_response},
         responses::{
-            BadRequest, Conflict, Forbidden, PayloadTooLarge, UnprocessableEntity,
-            UnsupportedMediaType, created, created_response, idempotency_key,
+            BadRequest, Conflict, Forbidden, IdempotencyHeader, PayloadTooLarge,
+            UnprocessableEntity, UnsupportedMediaType, created, created_response, idempotency_key,
         },
     },
     auth::{Principal, password},
@@ -91,7 +91,7 @@ pub struct UserFilter {
 #[utoipa::path(
     tag = "users",
     request_body = UserCreate,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: the same key returns the first response for 24 h")),
+    params(IdempotencyHeader),
     responses(
         (status = 201, description = "The user was created", body = User,
             headers(("Location" = String, description = "The new user's URL"), ("ETag" = String, description = "The version's entity tag"))),

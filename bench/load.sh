@@ -1,0 +1,148 @@
+#!/usr/bin/env bash
+# Load benchmark: builds release, seeds organizations through the service layer, starts the
+# server and drives HTTP load with wrk from a second process, on SQLite and on PostgreSQL.
+# Writes the table to bench/results.md.   Usage: bash bench/load.sh
+# Environment: ORGS (20), BIG_ORGS (2), BIG_SCALE (10), DURATION (10s), CONNECTIONS (16),
+# BACKENDS ("sqlite postgres"), PG_ADMIN_URL (postgres://postgres@127.0.0.1:5432/postgres).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+ORGS=${ORGS:-20}
+BIG_ORGS=${BIG_ORGS:-2}
+BIG_SCALE=${BIG_SCALE:-10}
+DURATION=${DURATION:-10s}
+CONNECTIONS=${CONNECTIONS:-16}
+BACKENDS=${BACKENDS:-"sqlite postgres"}
+PG_ADMIN_URL=${PG_ADMIN_URL:-postgres://postgres@127.0.0.1:5432/postgres}
+PORT=${PORT:-18089}
+BASE="http://127.0.0.1:$PORT"
+SECRET="load-benchmark-secret-0123456789abcdef"
+PASSWORD="seeded password 1"
+OUT=bench/results.md
+WORK=$(mktemp -d)
+SERVER_PID=""
+PG_DB=""
+
+cleanup() {
+  if [ -n "$SERVER_PID" ]; then kill "$SERVER_PID" 2>/dev/null || true; wait "$SERVER_PID" 2>/dev/null || true; fi
+  if [ -n "$PG_DB" ]; then psql "$PG_ADMIN_URL" -qc "DROP DATABASE IF EXISTS $PG_DB WITH (FORCE)" >/dev/null 2>&1 || true; fi
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+if ! command -v wrk >/dev/null 2>&1; then
+  echo "installing wrk (Debian package)"
+  apt-get update -qq && apt-get install -y -qq wrk >/dev/null
+fi
+
+echo "building release"
+cargo build --release --locked --bin annexa --example seed
+
+field() { grep -o "$1=[^ ]*" <<<"$2" | head -n 1 | cut -d= -f2; }
+rss_mb() { awk '/^VmRSS/ {printf "%d", $2 / 1024}' "/proc/$SERVER_PID/status"; }
+hwm_mb() { awk '/^VmHWM/ {printf "%d", $2 / 1024}' "/proc/$SERVER_PID/status"; }
+
+# An HS256 access token for a user, signed with the benchmark's secret (stdlib only).
+mint() {
+  python3 - "$1" "$SECRET" <<'PY'
+import base64, hashlib, hmac, json, sys, time, uuid
+def b64(data): return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+now = int(time.time())
+header = b64(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())
+claims = b64(json.dumps({"iss": "urn:annexa", "aud": "urn:annexa:api", "sub": "user:" + sys.argv[1],
+                         "iat": now, "exp": now + 3600, "jti": str(uuid.uuid4())}).encode())
+signature = b64(hmac.new(sys.argv[2].encode(), f"{header}.{claims}".encode(), hashlib.sha256).digest())
+print(f"{header}.{claims}.{signature}")
+PY
+}
+
+# measure NAME METHOD PATH TOKEN [BODY] [CONTENT_TYPE] → a table row
+measure() {
+  local name=$1 method=$2 path=$3 token=$4 body=${5:-} ctype=${6:-application/json} log="$WORK/wrk.log"
+  WRK_METHOD=$method WRK_BODY=$body WRK_TOKEN=$token WRK_CONTENT_TYPE=$ctype \
+    wrk -t1 -c"$CONNECTIONS" -d"$DURATION" --latency -s bench/request.lua "$BASE$path" >"$log" 2>&1
+  local rps p50 p99 errors
+  rps=$(awk '/^Requests\/sec/ {print $2}' "$log")
+  p50=$(awk '$1 == "50%" {print $2}' "$log")
+  p99=$(awk '$1 == "99%" {print $2}' "$log")
+  errors=$(awk '/Non-2xx or 3xx responses/ {print $5}' "$log")
+  if [ -n "$errors" ]; then
+    echo "FAILED: $name answered $errors non-2xx responses" >&2
+    cat "$log" >&2
+    exit 1
+  fi
+  if [ "$name" = "GET /healthz" ]; then HEALTHZ_RPS=$rps; fi
+  local ratio
+  ratio=$(python3 -c "print(f'{float(\"$rps\") / float(\"$HEALTHZ_RPS\"):.3f}')")
+  printf '| %s | %s | %s | %s | %s | %s | %s MB |\n' "$BACKEND" "$name" "$rps" "$p50" "$p99" "$ratio" "$(hwm_mb)" | tee -a "$WORK/rows.md"
+}
+
+: >"$WORK/rows.md"
+: >"$WORK/notes.md"
+for BACKEND in $BACKENDS; do
+  case $BACKEND in
+    sqlite) URL="sqlite://$WORK/load.db" ;;
+    postgres)
+      PG_DB="annexa_load_$(date +%s)"
+      psql "$PG_ADMIN_URL" -qc "CREATE DATABASE $PG_DB" >/dev/null
+      URL="${PG_ADMIN_URL%/*}/$PG_DB"
+      ;;
+    *) echo "unknown backend $BACKEND" >&2; exit 1 ;;
+  esac
+  echo "== $BACKEND: seeding $ORGS organizations at 1× and $BIG_ORGS at ${BIG_SCALE}×"
+  start=$(date +%s)
+  RUST_LOG=warn target/release/examples/seed "$URL" "$ORGS" 1 "$BIG_ORGS" "$BIG_SCALE" | grep '^org=' >"$WORK/seed.out"
+  seeded_in=$(( $(date +%s) - start ))
+  SMALL=$(awk '/ scale=1 / {print; exit}' "$WORK/seed.out")
+  BIG=$(grep -v ' scale=1 ' "$WORK/seed.out" | head -n 1 || true)
+  ORG=$(field org "$SMALL")
+  CONTROL=$(field control "$SMALL")
+  READ_TOKEN=$(mint "$(field auditor "$SMALL")")
+  WRITE_TOKEN=$(mint "$(field editor "$SMALL")")
+  LOGIN_EMAIL=$(field auditor_email "$SMALL")
+
+  ANNEXA_DATABASE_URL="$URL" ANNEXA_BIND="127.0.0.1:$PORT" RUST_LOG=warn ANNEXA_JWT_SECRET="$SECRET" \
+    target/release/annexa serve >"$WORK/server.log" 2>&1 &
+  SERVER_PID=$!
+  for _ in $(seq 1 120); do curl -sf "$BASE/readyz" >/dev/null && break; sleep 0.5; done
+  curl -sf "$BASE/readyz" >/dev/null
+  sleep 1
+  idle=$(rss_mb)
+
+  measure "GET /healthz" GET /healthz ""
+  measure "GET …/readiness/iso27001-2022" GET "/api/v1/organizations/$ORG/readiness/iso27001-2022" "$READ_TOKEN"
+  measure "GET …/controls?limit=100" GET "/api/v1/organizations/$ORG/controls?limit=100" "$READ_TOKEN"
+  measure "GET …/evidence?limit=100" GET "/api/v1/organizations/$ORG/evidence?limit=100" "$READ_TOKEN"
+  measure "PATCH …/controls/{id}" PATCH "/api/v1/organizations/$ORG/controls/$CONTROL" "$WRITE_TOKEN" '{"notes": "load test %d"}'
+  measure "POST …/findings" POST "/api/v1/organizations/$ORG/findings" "$WRITE_TOKEN" \
+    '{"title": "Load finding %d", "type": "observation", "source": "automated_check"}'
+  measure "POST /auth/token (password)" POST /api/v1/auth/token "" \
+    "grant_type=password&username=$LOGIN_EMAIL&password=seeded%20password%201" application/x-www-form-urlencoded
+
+  # How the readiness request and list pages grow with the organization's size.
+  if [ -n "$BIG" ]; then
+    BIG_ORG=$(field org "$BIG")
+    BIG_TOKEN=$(mint "$(field auditor "$BIG")")
+    scale=$(field scale "$BIG")
+    measure "GET …/readiness/iso27001-2022 (${scale}× org)" GET "/api/v1/organizations/$BIG_ORG/readiness/iso27001-2022" "$BIG_TOKEN"
+    measure "GET …/evidence?limit=100 (${scale}× org)" GET "/api/v1/organizations/$BIG_ORG/evidence?limit=100" "$BIG_TOKEN"
+  fi
+  echo "- $BACKEND: seeded in ${seeded_in} s; idle RSS after start ${idle} MB, peak $(hwm_mb) MB" | tee -a "$WORK/notes.md"
+  kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true; SERVER_PID=""
+done
+
+{
+  echo "# Load benchmark results"
+  echo
+  echo "Last run $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, \`bash bench/load.sh\` (wrk -t1 -c$CONNECTIONS -d$DURATION on the same machine as the server)."
+  echo "Dataset per backend: $ORGS organizations at 1× (3 frameworks adopted: 288 controls, 5,000 evidence, 1,000 findings each)"
+  echo "and $BIG_ORGS at ${BIG_SCALE}×, seeded through the service layer; requests go to a 1× organization unless marked."
+  echo "Ratio: throughput / \`GET /healthz\` throughput of the same run. RSS: the server's peak resident set so far."
+  echo
+  echo "| backend | endpoint | req/s | p50 | p99 | ratio to /healthz | peak RSS |"
+  echo "| --- | --- | --- | --- | --- | --- | --- |"
+  cat "$WORK/rows.md"
+  echo
+  cat "$WORK/notes.md"
+} >"$OUT"
+echo "wrote $OUT"
