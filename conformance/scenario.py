@@ -37,6 +37,7 @@ from annexa_api_client.api.evidence import (
     control_evidence_link,
     control_evidence_list,
     evidence_content_get,
+    evidence_content_put,
     evidence_create,
     evidence_get,
     evidence_review,
@@ -84,7 +85,7 @@ from annexa_api_client.models import (
     User,
     UserCreate,
 )
-from annexa_api_client.types import Response
+from annexa_api_client.types import File, Response
 
 FRAMEWORK = "iso27001-2022"
 SOA_CSV_HEADER = [
@@ -325,25 +326,24 @@ def main() -> int:
     check(ev.review_status == ReviewStatus.PENDING, f"new evidence is {ev.review_status}")
     check(ev.submitted_by is not None, "submitted_by missing")
 
-    step("editor uploads the file (raw bytes)")
-    sdk_defect(
-        "no generated function for PUT /evidence/{id}/content: openapi-python-client skips it "
-        "(request body `*/*` with an array-of-integers schema instead of a binary string)"
-    )
-    # The generated client has NO function for PUT …/evidence/{id}/content:
-    # openapi-python-client skips the operation ("Unsupported content type */*")
-    # because the spec declares the body as `*/*` with an array-of-integers schema.
-    # So this call goes through the generated client's own httpx session.
+    step("editor uploads the file (raw bytes, generated function)")
     payload = f"Information security policy, conformance run {run}\n".encode()
-    put = editor.get_httpx_client().put(
-        f"/api/v1/organizations/{org_id}/evidence/{ev.id}/content",
-        content=payload,
-        headers={"Content-Type": "text/plain", "Content-Disposition": 'attachment; filename="policy.txt"'},
+    content = expect(
+        evidence_content_put.sync_detailed(
+            org_id,
+            ev.id,
+            client=editor,
+            body=File(payload=io.BytesIO(payload), file_name="policy.txt", mime_type="text/plain"),
+            content_disposition='attachment; filename="policy.txt"',
+        ),
+        200,
+        EvidenceContent,
+        "PUT /evidence/{id}/content",
     )
-    check(put.status_code == 200, f"PUT content answered {put.status_code}: {put.text[:400]}")
-    content = EvidenceContent.from_dict(put.json())
     check(content.size == len(payload), f"stored size {content.size} != {len(payload)}")
-    check(content.media_type.startswith("text/plain"), f"stored media type {content.media_type!r}")
+    # The generated function sends the spec's media type (application/octet-stream).
+    check(content.media_type in ("text/plain", "application/octet-stream"), f"stored media type {content.media_type!r}")
+    check(content.filename == "policy.txt", f"stored file name {content.filename!r}")
     check(len(content.sha256) == 64, f"sha256 is {content.sha256!r}")
 
     step("download it back (generated function; body is raw bytes)")
@@ -362,7 +362,7 @@ def main() -> int:
         dl_resp = auditor.get_httpx_client().get(f"/api/v1/organizations/{org_id}/evidence/{ev.id}/content")
     check(int(dl_resp.status_code) == 200, f"GET content answered {int(dl_resp.status_code)}")
     check(dl_resp.content == payload, "downloaded bytes differ from the uploaded ones")
-    check(dl_resp.headers.get("content-type", "").startswith("text/plain"), "download lost its Content-Type")
+    check(dl_resp.headers.get("content-type", "").startswith(content.media_type), "download lost its Content-Type")
     check(dl_resp.headers.get("etag", "").strip('"') == content.sha256, "download ETag is not the SHA-256")
 
     step("link the evidence to the control")

@@ -298,7 +298,7 @@ pub fn json_error_handler(err: JsonPayloadError, _req: &HttpRequest) -> actix_we
 }
 
 /// Best effort: the field a serde_json message is about (`unknown field `x``, `missing field `y``).
-fn json_error_field(message: &str) -> String {
+pub(crate) fn json_error_field(message: &str) -> String {
     for marker in ["unknown field `", "missing field `", "duplicate field `"] {
         if let Some(rest) = message.split(marker).nth(1)
             && let Some(name) = rest.split('`').next()

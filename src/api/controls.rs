@@ -8,6 +8,7 @@ use uuid::Uuid;
 
 use crate::{
     api::{
+        body::Body,
         pagination::{PageQuery, list_response},
         responses::{
             BadRequest, Conflict, Forbidden, IdempotencyHeader, IfMatchHeader, NotFound,
@@ -129,7 +130,7 @@ pub async fn adoption_create(
     req: HttpRequest,
     principal: Principal,
     path: web::Path<Uuid>,
-    body: web::Json<AdoptionCreate>,
+    body: Body<AdoptionCreate>,
 ) -> Result<HttpResponse> {
     let org_id = path.to_string();
     let hash = idempotency::fingerprint("POST", req.path(), &*body);
@@ -391,7 +392,7 @@ pub async fn control_create(
     req: HttpRequest,
     principal: Principal,
     path: web::Path<Uuid>,
-    body: web::Json<ControlCreate>,
+    body: Body<ControlCreate>,
 ) -> Result<HttpResponse> {
     let org_id = path.to_string();
     let hash = idempotency::fingerprint("POST", req.path(), &*body);
@@ -512,7 +513,7 @@ pub async fn control_update(
     req: HttpRequest,
     principal: Principal,
     path: web::Path<(Uuid, Uuid)>,
-    body: web::Json<ControlUpdate>,
+    body: Body<ControlUpdate>,
 ) -> Result<HttpResponse> {
     let (org_id, control_id) = path.into_inner();
     let body = body.into_inner();

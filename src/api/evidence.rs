@@ -16,6 +16,7 @@ use uuid::Uuid;
 
 use crate::{
     api::{
+        body::Body,
         pagination::{PageQuery, list_response},
         responses::{
             BadRequest, Conflict, Forbidden, IdempotencyHeader, IfMatchHeader, NotFound,
@@ -267,7 +268,7 @@ pub async fn evidence_create(
     req: HttpRequest,
     principal: Principal,
     path: web::Path<Uuid>,
-    body: web::Json<EvidenceCreate>,
+    body: Body<EvidenceCreate>,
 ) -> Result<HttpResponse> {
     let org_id = path.to_string();
     let hash = idempotency::fingerprint("POST", req.path(), &*body);
@@ -386,7 +387,7 @@ pub async fn evidence_update(
     req: HttpRequest,
     principal: Principal,
     path: web::Path<(Uuid, Uuid)>,
-    body: web::Json<EvidenceUpdate>,
+    body: Body<EvidenceUpdate>,
 ) -> Result<HttpResponse> {
     let (org_id, evidence_id) = path.into_inner();
     let body = body.into_inner();
@@ -686,7 +687,7 @@ pub async fn evidence_review(
     state: web::Data<AppState>,
     principal: Principal,
     path: web::Path<(Uuid, Uuid)>,
-    body: web::Json<EvidenceReview>,
+    body: Body<EvidenceReview>,
 ) -> Result<HttpResponse> {
     let (org_id, evidence_id) = path.into_inner();
     let body = body.into_inner();

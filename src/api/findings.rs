@@ -8,6 +8,7 @@ use uuid::Uuid;
 
 use crate::{
     api::{
+        body::Body,
         pagination::{PageQuery, list_response},
         responses::{
             BadRequest, Conflict, Forbidden, IdempotencyHeader, IfMatchHeader, NotFound,
@@ -283,7 +284,7 @@ pub async fn finding_create(
     req: HttpRequest,
     principal: Principal,
     path: web::Path<Uuid>,
-    body: web::Json<FindingCreate>,
+    body: Body<FindingCreate>,
 ) -> Result<HttpResponse> {
     let org_id = path.to_string();
     let hash = idempotency::fingerprint("POST", req.path(), &*body);
@@ -429,7 +430,7 @@ pub async fn finding_update(
     req: HttpRequest,
     principal: Principal,
     path: web::Path<(Uuid, Uuid)>,
-    body: web::Json<FindingUpdate>,
+    body: Body<FindingUpdate>,
 ) -> Result<HttpResponse> {
     let (org_id, finding_id) = path.into_inner();
     let b = body.into_inner();

@@ -1,6 +1,7 @@
 //! The HTTP layer: routes, DTOs and the OpenAPI document generated from them.
 
 pub mod auth;
+pub mod body;
 pub mod catalog;
 pub mod controls;
 pub mod evidence;

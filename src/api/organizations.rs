@@ -8,6 +8,7 @@ use uuid::Uuid;
 
 use crate::{
     api::{
+        body::Body,
         pagination::{PageQuery, list_response},
         responses::{
             BadRequest, Conflict, Forbidden, IdempotencyHeader, IfMatchHeader, NotFound,
@@ -132,7 +133,7 @@ pub async fn organization_create(
     state: web::Data<AppState>,
     req: HttpRequest,
     principal: Principal,
-    body: web::Json<OrganizationCreate>,
+    body: Body<OrganizationCreate>,
 ) -> Result<HttpResponse> {
     crate::service::authz::require_platform_admin(&principal)?;
     let hash = idempotency::fingerprint("POST", req.path(), &*body);
@@ -202,7 +203,7 @@ pub async fn organization_update(
     req: HttpRequest,
     principal: Principal,
     path: web::Path<Uuid>,
-    body: web::Json<OrganizationUpdate>,
+    body: Body<OrganizationUpdate>,
 ) -> Result<HttpResponse> {
     let org = identity::update_organization(
         &state.db,
@@ -369,7 +370,7 @@ pub async fn member_create(
     req: HttpRequest,
     principal: Principal,
     path: web::Path<Uuid>,
-    body: web::Json<MemberCreate>,
+    body: Body<MemberCreate>,
 ) -> Result<HttpResponse> {
     let org_id = path.to_string();
     let target = match (&body.user_id, &body.email) {
@@ -460,7 +461,7 @@ pub async fn member_update(
     req: HttpRequest,
     principal: Principal,
     path: web::Path<(Uuid, Uuid)>,
-    body: web::Json<MemberUpdate>,
+    body: Body<MemberUpdate>,
 ) -> Result<HttpResponse> {
     let (org_id, user_id) = path.into_inner();
     let (m, u) = identity::update_member(
@@ -638,7 +639,7 @@ pub async fn service_account_create(
     req: HttpRequest,
     principal: Principal,
     path: web::Path<Uuid>,
-    body: web::Json<ServiceAccountCreate>,
+    body: Body<ServiceAccountCreate>,
 ) -> Result<HttpResponse> {
     let (account, secret) = identity::create_service_account(
         &state.db,

@@ -7,6 +7,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::{
     api::{
+        body::Body,
         pagination::{PageQuery, list_response},
         responses::{
             BadRequest, Conflict, Forbidden, IdempotencyHeader, PayloadTooLarge,
@@ -108,7 +109,7 @@ pub async fn user_create(
     state: web::Data<AppState>,
     req: HttpRequest,
     principal: Principal,
-    body: web::Json<UserCreate>,
+    body: Body<UserCreate>,
 ) -> Result<HttpResponse> {
     authz::require_platform_admin(&principal)?;
     let (email, name) = identity::validate_new_user(&body.email, body.name.as_deref())?;

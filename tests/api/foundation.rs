@@ -157,6 +157,15 @@ async fn malformed_bodies_are_400_problems_and_nothing_is_written() {
         400,
     )
     .await;
+    // A struct's fields as an array are not an object.
+    let problem = assert_problem(
+        send(r#"["Acme"]"#, "application/json")
+            .await
+            .expect("request"),
+        400,
+    )
+    .await;
+    assert_eq!(problem["errors"][0]["field"], "body");
     assert_problem(
         send(r#"{"name": "Acme"}"#, "text/plain")
             .await
