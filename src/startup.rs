@@ -114,6 +114,7 @@ pub async fn prepare(settings: Settings) -> Result<AppState, StartupError> {
         db: db_conn,
         settings: Arc::new(settings),
         queries,
+        readiness: Arc::default(),
     })
 }
 

@@ -4,7 +4,7 @@ use std::sync::{Arc, atomic::AtomicU64};
 
 use sea_orm::DatabaseConnection;
 
-use crate::{auth::jwt::JwtKeys, config::Settings};
+use crate::{auth::jwt::JwtKeys, config::Settings, service::readiness::ReadinessCache};
 
 /// What every handler can reach: the database pool, the token keys and the settings.
 #[derive(Clone)]
@@ -14,4 +14,6 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     /// Statements executed on the pool since start (for diagnostics and the query-count tests).
     pub queries: Arc<AtomicU64>,
+    /// Readiness reports, valid while their organization's data is unchanged.
+    pub readiness: Arc<ReadinessCache>,
 }

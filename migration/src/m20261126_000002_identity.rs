@@ -42,6 +42,8 @@ impl MigrationTrait for Migration {
                     .col(string_len(Organizations::Id, 36).primary_key())
                     .col(string_len(Organizations::Name, 200))
                     .col(integer(Organizations::Version).default(1))
+                    // Bumped by every change to the organization's data: readiness caches key on it.
+                    .col(big_integer(Organizations::DataVersion).default(0))
                     .col(timestamp_with_time_zone(Organizations::CreatedAt))
                     .col(timestamp_with_time_zone(Organizations::UpdatedAt))
                     .to_owned(),
@@ -234,6 +236,7 @@ enum Organizations {
     Id,
     Name,
     Version,
+    DataVersion,
     CreatedAt,
     UpdatedAt,
 }

@@ -179,27 +179,27 @@ pub struct ReadinessReport {
     pub blockers: Vec<Blocker>,
 }
 
-impl From<Report> for ReadinessReport {
-    fn from(r: Report) -> Self {
+impl From<&Report> for ReadinessReport {
+    fn from(r: &Report) -> Self {
         Self {
-            framework: r.framework.key,
-            framework_name: r.framework.name,
+            framework: r.framework.key.clone(),
+            framework_name: r.framework.name.clone(),
             score: r.assessment.score,
             level: r.assessment.level,
             formula_version: FORMULA_VERSION,
             computed_at: r.computed_at,
-            counts: r.counts.into(),
-            groups: r.groups.into_iter().map(GroupScore::from).collect(),
+            counts: r.counts.clone().into(),
+            groups: r.groups.iter().cloned().map(GroupScore::from).collect(),
             blockers: r
                 .assessment
                 .blockers
-                .into_iter()
+                .iter()
                 .map(|b| Blocker {
                     kind: b.kind,
-                    control_id: b.control_id,
-                    reference: b.reference,
-                    finding_id: b.finding_id,
-                    evidence_id: b.evidence_id,
+                    control_id: b.control_id.clone(),
+                    reference: b.reference.clone(),
+                    finding_id: b.finding_id.clone(),
+                    evidence_id: b.evidence_id.clone(),
                 })
                 .collect(),
         }
@@ -282,12 +282,12 @@ pub async fn readiness_list(
     principal: Principal,
     path: web::Path<Uuid>,
 ) -> Result<HttpResponse> {
-    let items = readiness::summaries(&state.db, &principal, &path.to_string())
+    let items = readiness::summaries(&state.db, &state.readiness, &principal, &path.to_string())
         .await?
         .into_iter()
         .map(|r| ReadinessSummary {
-            framework: r.framework.key,
-            framework_name: r.framework.name,
+            framework: r.framework.key.clone(),
+            framework_name: r.framework.name.clone(),
             score: r.assessment.score,
             level: r.assessment.level,
             computed_at: r.computed_at,
@@ -316,8 +316,15 @@ pub async fn readiness_get(
     path: web::Path<(Uuid, String)>,
 ) -> Result<HttpResponse> {
     let (org_id, key) = path.into_inner();
-    let report = readiness::report(&state.db, &principal, &org_id.to_string(), &key).await?;
-    Ok(HttpResponse::Ok().json(ReadinessReport::from(report)))
+    let report = readiness::report(
+        &state.db,
+        &state.readiness,
+        &principal,
+        &org_id.to_string(),
+        &key,
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(ReadinessReport::from(report.as_ref())))
 }
 
 /// The time window of the history.

@@ -172,6 +172,7 @@ pub async fn create_organization<C: ConnectionTrait>(
         id: Set(db::new_id()),
         name: Set(name),
         version: Set(1),
+        data_version: Set(0),
         created_at: Set(now),
         updated_at: Set(now),
     }

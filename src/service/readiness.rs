@@ -1,7 +1,10 @@
 //! Readiness reports (formula version 1): facts gathered with a bounded number of aggregate
 //! queries, scored by `domain::readiness`, summarized, explained and kept as history.
 
-use std::collections::{BTreeMap, HashMap};
+use std::{
+    collections::{BTreeMap, HashMap},
+    sync::{Arc, Mutex},
+};
 
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{
@@ -75,6 +78,9 @@ pub struct GroupReport {
 pub struct Report {
     pub framework: framework::Model,
     pub computed_at: DateTime<Utc>,
+    /// Until when the report holds without any change to the data: the next moment evidence
+    /// expires or enters its last 30 days (at most `CACHE_MINUTES` ahead).
+    pub fresh_until: DateTime<Utc>,
     pub assessment: Assessment,
     pub counts: Counts,
     pub groups: Vec<GroupReport>,
@@ -153,21 +159,27 @@ async fn item_counts<C: ConnectionTrait>(
     key: &str,
     now: DateTime<Utc>,
     counts: &mut Counts,
+    fresh_until: &mut DateTime<Utc>,
 ) -> Result<()> {
     let backend = conn.get_database_backend();
     let in_framework =
         "IN (SELECT c.id FROM controls c WHERE c.organization_id = ? AND c.framework_key = ?)";
+    let in_30_days = now + Duration::days(30);
     let values: Vec<Value> = vec![
         now.into(),
         now.into(),
-        (now + Duration::days(30)).into(),
+        in_30_days.into(),
+        now.into(),
+        in_30_days.into(),
         org_id.into(),
         org_id.into(),
         key.into(),
     ];
     let sql = format!(
         "SELECT COUNT(DISTINCT CASE WHEN e.valid_until <= ? THEN e.id END), \
-         COUNT(DISTINCT CASE WHEN e.valid_until > ? AND e.valid_until <= ? THEN e.id END) \
+         COUNT(DISTINCT CASE WHEN e.valid_until > ? AND e.valid_until <= ? THEN e.id END), \
+         MIN(CASE WHEN e.valid_until > ? THEN e.valid_until END), \
+         MIN(CASE WHEN e.valid_until > ? THEN e.valid_until END) \
          FROM control_evidence ce JOIN evidence e ON e.id = ce.evidence_id \
          WHERE ce.organization_id = ? AND e.archived_at IS NULL AND e.valid_until IS NOT NULL AND ce.control_id {in_framework}"
     );
@@ -175,6 +187,12 @@ async fn item_counts<C: ConnectionTrait>(
         counts.evidence_expired = u64::try_from(row.try_get_by_index::<i64>(0)?).unwrap_or(0);
         counts.evidence_expiring_30_days =
             u64::try_from(row.try_get_by_index::<i64>(1)?).unwrap_or(0);
+        if let Some(next) = row.try_get_by_index::<Option<DateTime<Utc>>>(2)? {
+            *fresh_until = (*fresh_until).min(next);
+        }
+        if let Some(next) = row.try_get_by_index::<Option<DateTime<Utc>>>(3)? {
+            *fresh_until = (*fresh_until).min(next - Duration::days(30));
+        }
     }
     let mut values: Vec<Value> = vec![org_id.into()];
     values.extend(OPEN_FINDING_STATUSES.iter().map(|s| Value::from(*s)));
@@ -260,8 +278,9 @@ async fn compute<C: ConnectionTrait>(
             open_major_finding_ids,
         });
     }
+    let mut fresh_until = now + Duration::minutes(CACHE_MINUTES);
     if detail {
-        item_counts(conn, org_id, &key, now, &mut counts).await?;
+        item_counts(conn, org_id, &key, now, &mut counts, &mut fresh_until).await?;
     }
     let assessment = readiness::assess(&inputs);
     let titles: BTreeMap<String, String> =
@@ -289,31 +308,108 @@ async fn compute<C: ConnectionTrait>(
     Ok(Report {
         framework,
         computed_at: now,
+        fresh_until,
         assessment,
         counts,
         groups,
     })
 }
 
-/// The full report for one adopted framework (about ten queries, whatever its size).
+/// How long a cached report is served at most.
+pub const CACHE_MINUTES: i64 = 10;
+const CACHE_ENTRIES: usize = 4096;
+
+struct Cached {
+    data_version: i64,
+    report: Arc<Report>,
+}
+
+/// Reports cached per organization and framework, valid while the organization's data version
+/// is unchanged and no evidence expires, so that a replica never serves a stale report.
+#[derive(Default)]
+pub struct ReadinessCache {
+    entries: Mutex<HashMap<(String, String), Cached>>,
+}
+
+impl ReadinessCache {
+    fn get(&self, org_id: &str, key: &str, data_version: i64) -> Option<Arc<Report>> {
+        let entries = self.entries.lock().ok()?;
+        let cached = entries.get(&(org_id.to_owned(), key.to_owned()))?;
+        (cached.data_version == data_version && Utc::now() < cached.report.fresh_until)
+            .then(|| cached.report.clone())
+    }
+
+    fn put(&self, org_id: &str, key: &str, data_version: i64, report: Arc<Report>) {
+        if let Ok(mut entries) = self.entries.lock() {
+            if entries.len() >= CACHE_ENTRIES {
+                let now = Utc::now();
+                entries.retain(|_, c| c.report.fresh_until > now);
+                if entries.len() >= CACHE_ENTRIES {
+                    entries.clear();
+                }
+            }
+            entries.insert(
+                (org_id.to_owned(), key.to_owned()),
+                Cached {
+                    data_version,
+                    report,
+                },
+            );
+        }
+    }
+}
+
+async fn data_version<C: ConnectionTrait>(conn: &C, org_id: &str) -> Result<i64> {
+    entity::organization::Entity::find_by_id(org_id.to_owned())
+        .select_only()
+        .column(entity::organization::Column::DataVersion)
+        .into_tuple::<i64>()
+        .one(conn)
+        .await?
+        .ok_or(AppError::NotFound("organization"))
+}
+
+/// The cached report when it still holds, else a new one (computed and cached). The data
+/// version is read before computing, so a change that lands meanwhile invalidates the entry.
+async fn cached_report(
+    db_conn: &DatabaseConnection,
+    cache: &ReadinessCache,
+    org_id: &str,
+    key: &str,
+    version: i64,
+) -> Result<Arc<Report>> {
+    if let Some(hit) = cache.get(org_id, key, version) {
+        return Ok(hit);
+    }
+    let framework = adopted_framework(db_conn, org_id, key).await?;
+    let report = Arc::new(compute(db_conn, org_id, framework, true).await?);
+    cache.put(org_id, key, version, report.clone());
+    Ok(report)
+}
+
+/// The full report for one adopted framework: about ten queries when computed, three when
+/// the cached one still holds.
 pub async fn report(
     db_conn: &DatabaseConnection,
+    cache: &ReadinessCache,
     principal: &Principal,
     org_id: &str,
     key: &str,
-) -> Result<Report> {
+) -> Result<Arc<Report>> {
     authz::authorize(db_conn, principal, org_id, Action::Read).await?;
-    let framework = adopted_framework(db_conn, org_id, key).await?;
-    compute(db_conn, org_id, framework, true).await
+    let version = data_version(db_conn, org_id).await?;
+    cached_report(db_conn, cache, org_id, key, version).await
 }
 
-/// Score and level of every adopted framework (four queries per framework).
+/// The report of every adopted framework, in adoption order.
 pub async fn summaries(
     db_conn: &DatabaseConnection,
+    cache: &ReadinessCache,
     principal: &Principal,
     org_id: &str,
-) -> Result<Vec<Report>> {
+) -> Result<Vec<Arc<Report>>> {
     authz::authorize(db_conn, principal, org_id, Action::Read).await?;
+    let version = data_version(db_conn, org_id).await?;
     let keys: Vec<String> = organization_framework::Entity::find()
         .select_only()
         .column(organization_framework::Column::FrameworkKey)
@@ -322,18 +418,9 @@ pub async fn summaries(
         .into_tuple()
         .all(db_conn)
         .await?;
-    let mut frameworks: HashMap<String, framework::Model> = framework::Entity::find()
-        .filter(framework::Column::Key.is_in(keys.clone()))
-        .all(db_conn)
-        .await?
-        .into_iter()
-        .map(|f| (f.key.clone(), f))
-        .collect();
     let mut out = Vec::with_capacity(keys.len());
     for key in keys {
-        if let Some(framework) = frameworks.remove(&key) {
-            out.push(compute(db_conn, org_id, framework, false).await?);
-        }
+        out.push(cached_report(db_conn, cache, org_id, &key, version).await?);
     }
     Ok(out)
 }

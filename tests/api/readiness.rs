@@ -589,6 +589,51 @@ async fn the_report_costs_a_bounded_number_of_queries() {
     ))
     .await;
     assert_eq!((small, again), (large, large));
+    // Unchanged data: the cached report is served.
+    let cached = count(format!(
+        "/api/v1/organizations/{}/readiness/iso42001-2023",
+        org.id
+    ))
+    .await;
+    assert!(
+        cached < large && cached <= 5,
+        "a cached report costs {cached} statements"
+    );
     eprintln!("statements: readiness report {large}");
-    assert!(large <= 12, "a report costs {large} statements");
+    assert!(large <= 14, "a report costs {large} statements");
+}
+
+#[tokio::test]
+async fn reports_follow_changes_and_expiry_without_going_stale() {
+    let app = TestApp::spawn().await;
+    let org = org_with(&app, "iso42001-2023").await;
+    let path = format!("/api/v1/organizations/{}/readiness/iso42001-2023", org.id);
+    async fn score_of(app: &TestApp, path: &str, token: &str) -> f64 {
+        body(app.get(path, token).await).await["score"]
+            .as_f64()
+            .expect("score")
+    }
+    assert_eq!(score_of(&app, &path, &org.auditor.token).await, 0.0);
+    app.set_control(&org, "4.1", json!({"status": "implemented"}))
+        .await;
+    assert_eq!(
+        score_of(&app, &path, &org.auditor.token).await,
+        0.7,
+        "a change shows at once: 100 × 0.5 / 70"
+    );
+    let soon = (chrono::Utc::now() + chrono::Duration::seconds(2))
+        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    app.evidence(&org, &["4.1"], Some(&soon), Some("accepted"))
+        .await;
+    assert_eq!(
+        score_of(&app, &path, &org.auditor.token).await,
+        1.4,
+        "valid evidence: 100 × 1 / 70"
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+    assert_eq!(
+        score_of(&app, &path, &org.auditor.token).await,
+        0.7,
+        "expired with no change to the data"
+    );
 }
