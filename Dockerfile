@@ -5,10 +5,11 @@ WORKDIR /src
 COPY Cargo.toml Cargo.lock ./
 COPY entity/Cargo.toml entity/Cargo.toml
 COPY migration/Cargo.toml migration/Cargo.toml
-RUN mkdir -p src entity/src migration/src \
-    && echo 'fn main() {}' > src/main.rs && touch src/lib.rs entity/src/lib.rs migration/src/lib.rs \
+RUN mkdir -p src entity/src migration/src benches \
+    && echo 'fn main() {}' > src/main.rs && echo 'fn main() {}' > benches/readiness.rs \
+    && touch src/lib.rs entity/src/lib.rs migration/src/lib.rs \
     && cargo build --release --locked --bin annexa \
-    && rm -rf src entity/src migration/src
+    && rm -rf src entity/src migration/src benches
 COPY . .
 RUN touch src/main.rs src/lib.rs entity/src/lib.rs migration/src/lib.rs \
     && cargo build --release --locked --bin annexa
