@@ -123,7 +123,7 @@ pub async fn list(
     page: &crate::service::page::PageRequest,
 ) -> Result<crate::service::page::Page<entity::audit_event::Model>> {
     use entity::audit_event::Column;
-    use sea_orm::{ColumnTrait, QueryFilter, QueryOrder, QuerySelect};
+    use sea_orm::{ColumnTrait, QueryFilter};
     crate::service::authz::authorize(
         db_conn,
         principal,
@@ -144,15 +144,5 @@ pub async fn list(
     if let Some(v) = filter.since {
         query = query.filter(Column::At.gte(v));
     }
-    if let Some(after) = &page.after {
-        query = query.filter(Column::Id.gt(after.as_str()));
-    }
-    let rows = query
-        .order_by_asc(Column::Id)
-        .limit(page.fetch())
-        .all(db_conn)
-        .await?;
-    Ok(crate::service::page::Page::from_rows(rows, page, |e| {
-        e.id.clone()
-    }))
+    Ok(crate::service::page::by_id(db_conn, query, Column::Id, page, |e| e.id.clone()).await?)
 }

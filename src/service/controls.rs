@@ -182,17 +182,16 @@ pub async fn list_adopted(
     page: &PageRequest,
 ) -> Result<Page<Adoption>> {
     authz::authorize(db_conn, principal, org_id, Action::Read).await?;
-    let mut query = organization_framework::Entity::find()
+    let query = organization_framework::Entity::find()
         .filter(organization_framework::Column::OrganizationId.eq(org_id));
-    if let Some(after) = &page.after {
-        query = query.filter(organization_framework::Column::Id.gt(after.as_str()));
-    }
-    let rows = query
-        .order_by_asc(organization_framework::Column::Id)
-        .limit(page.fetch())
-        .all(db_conn)
-        .await?;
-    let rows = Page::from_rows(rows, page, |a| a.id.clone());
+    let rows = crate::service::page::by_id(
+        db_conn,
+        query,
+        organization_framework::Column::Id,
+        page,
+        |a| a.id.clone(),
+    )
+    .await?;
     let keys: Vec<String> = rows.items.iter().map(|a| a.framework_key.clone()).collect();
     let frameworks: HashMap<String, framework::Model> = framework::Entity::find()
         .filter(framework::Column::Key.is_in(keys.clone()))
@@ -474,15 +473,9 @@ pub async fn list(
     if let Some(since) = filter.updated_since {
         query = query.filter(control::Column::UpdatedAt.gte(since));
     }
-    if let Some(after) = &page.after {
-        query = query.filter(control::Column::Id.gt(after.as_str()));
-    }
-    let rows = query
-        .order_by_asc(control::Column::Id)
-        .limit(page.fetch())
-        .all(db_conn)
-        .await?;
-    let rows = Page::from_rows(rows, page, |c| c.id.clone());
+    let rows =
+        crate::service::page::by_id(db_conn, query, control::Column::Id, page, |c| c.id.clone())
+            .await?;
     let next_after = rows.next_after;
     Ok(Page {
         items: views(db_conn, org_id, rows.items, None).await?,

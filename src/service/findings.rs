@@ -352,15 +352,9 @@ pub async fn list(
     if let Some(since) = filter.updated_since {
         query = query.filter(finding::Column::UpdatedAt.gte(since));
     }
-    if let Some(after) = &page.after {
-        query = query.filter(finding::Column::Id.gt(after.as_str()));
-    }
-    let rows = query
-        .order_by_asc(finding::Column::Id)
-        .limit(page.fetch())
-        .all(db_conn)
-        .await?;
-    let rows = Page::from_rows(rows, page, |f| f.id.clone());
+    let rows =
+        crate::service::page::by_id(db_conn, query, finding::Column::Id, page, |f| f.id.clone())
+            .await?;
     let next_after = rows.next_after;
     Ok(Page {
         items: views(db_conn, rows.items).await?,

@@ -105,15 +105,10 @@ pub async fn list_users(
     if let Some(since) = updated_since {
         query = query.filter(user::Column::UpdatedAt.gte(since));
     }
-    if let Some(after) = &page.after {
-        query = query.filter(user::Column::Id.gt(after.as_str()));
-    }
-    let rows = query
-        .order_by_asc(user::Column::Id)
-        .limit(page.fetch())
-        .all(db_conn)
-        .await?;
-    Ok(Page::from_rows(rows, page, |u| u.id.clone()))
+    Ok(
+        crate::service::page::by_id(db_conn, query, user::Column::Id, page, |u| u.id.clone())
+            .await?,
+    )
 }
 
 /// Creates the first platform admin when there are no users. Returns the generated password
@@ -224,15 +219,12 @@ pub async fn list_organizations(
     if let Some(since) = updated_since {
         query = query.filter(organization::Column::UpdatedAt.gte(since));
     }
-    if let Some(after) = &page.after {
-        query = query.filter(organization::Column::Id.gt(after.as_str()));
-    }
-    let rows = query
-        .order_by_asc(organization::Column::Id)
-        .limit(page.fetch())
-        .all(db_conn)
-        .await?;
-    Ok(Page::from_rows(rows, page, |o| o.id.clone()))
+    Ok(
+        crate::service::page::by_id(db_conn, query, organization::Column::Id, page, |o| {
+            o.id.clone()
+        })
+        .await?,
+    )
 }
 
 async fn find_organization<C: ConnectionTrait>(
@@ -345,17 +337,11 @@ pub async fn list_members(
     page: &PageRequest,
 ) -> Result<Page<(membership::Model, user::Model)>> {
     authz::authorize(db_conn, principal, org_id, Action::Read).await?;
-    let mut query =
-        membership::Entity::find().filter(membership::Column::OrganizationId.eq(org_id));
-    if let Some(after) = &page.after {
-        query = query.filter(membership::Column::Id.gt(after.as_str()));
-    }
-    let rows = query
-        .order_by_asc(membership::Column::Id)
-        .limit(page.fetch())
-        .all(db_conn)
-        .await?;
-    let page = Page::from_rows(rows, page, |m| m.id.clone());
+    let query = membership::Entity::find().filter(membership::Column::OrganizationId.eq(org_id));
+    let page = crate::service::page::by_id(db_conn, query, membership::Column::Id, page, |m| {
+        m.id.clone()
+    })
+    .await?;
     let user_ids: Vec<String> = page.items.iter().map(|m| m.user_id.clone()).collect();
     let users: std::collections::HashMap<String, user::Model> = user::Entity::find()
         .filter(user::Column::Id.is_in(user_ids))
@@ -626,17 +612,14 @@ pub async fn list_service_accounts(
     page: &PageRequest,
 ) -> Result<Page<service_account::Model>> {
     authz::authorize(db_conn, principal, org_id, Action::Administer).await?;
-    let mut query =
+    let query =
         service_account::Entity::find().filter(service_account::Column::OrganizationId.eq(org_id));
-    if let Some(after) = &page.after {
-        query = query.filter(service_account::Column::Id.gt(after.as_str()));
-    }
-    let rows = query
-        .order_by_asc(service_account::Column::Id)
-        .limit(page.fetch())
-        .all(db_conn)
-        .await?;
-    Ok(Page::from_rows(rows, page, |s| s.id.clone()))
+    Ok(
+        crate::service::page::by_id(db_conn, query, service_account::Column::Id, page, |s| {
+            s.id.clone()
+        })
+        .await?,
+    )
 }
 
 /// Deletes a service account (admins); its tokens stop working at once.

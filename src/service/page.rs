@@ -55,3 +55,24 @@ impl<T> Page<T> {
         }
     }
 }
+
+/// Reads one page of `query` in keyset order on `id` (UUID v7 text: oldest first).
+pub async fn by_id<E, C>(
+    conn: &C,
+    query: sea_orm::Select<E>,
+    id: E::Column,
+    page: &PageRequest,
+    key: impl Fn(&E::Model) -> String,
+) -> Result<Page<E::Model>, sea_orm::DbErr>
+where
+    E: sea_orm::EntityTrait,
+    C: sea_orm::ConnectionTrait,
+{
+    use sea_orm::{ColumnTrait, QueryFilter, QueryOrder, QuerySelect};
+    let mut query = query;
+    if let Some(after) = &page.after {
+        query = query.filter(id.gt(after.as_str()));
+    }
+    let rows = query.order_by_asc(id).limit(page.fetch()).all(conn).await?;
+    Ok(Page::from_rows(rows, page, key))
+}
