@@ -115,6 +115,7 @@ pub async fn prepare(settings: Settings) -> Result<AppState, StartupError> {
         settings: Arc::new(settings),
         queries,
         readiness: Arc::default(),
+        stats: Arc::default(),
     })
 }
 

@@ -4,7 +4,11 @@ use std::sync::{Arc, atomic::AtomicU64};
 
 use sea_orm::DatabaseConnection;
 
-use crate::{auth::jwt::JwtKeys, config::Settings, service::readiness::ReadinessCache};
+use crate::{
+    auth::jwt::JwtKeys,
+    config::Settings,
+    service::{readiness::ReadinessCache, stats::StatsCache},
+};
 
 /// What every handler can reach: the database pool, the token keys and the settings.
 #[derive(Clone)]
@@ -16,4 +20,6 @@ pub struct AppState {
     pub queries: Arc<AtomicU64>,
     /// Readiness reports, valid while their organization's data is unchanged.
     pub readiness: Arc<ReadinessCache>,
+    /// Per-control evidence and finding counts, valid while their organization's data is unchanged.
+    pub stats: Arc<StatsCache>,
 }

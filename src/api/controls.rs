@@ -326,6 +326,7 @@ pub async fn control_list(
     };
     let page = controls::list(
         &state.db,
+        &state.stats,
         &principal,
         &path.to_string(),
         &filter,
@@ -448,6 +449,7 @@ pub async fn control_get(
     let control = Control::from_view(
         controls::get(
             &state.db,
+            &state.stats,
             &principal,
             &org_id.to_string(),
             &control_id.to_string(),
@@ -662,9 +664,14 @@ pub async fn soa_get(
     path: web::Path<(Uuid, String)>,
 ) -> Result<HttpResponse> {
     let (org_id, key) = path.into_inner();
-    let (framework, views) =
-        controls::statement_of_applicability(&state.db, &principal, &org_id.to_string(), &key)
-            .await?;
+    let (framework, views) = controls::statement_of_applicability(
+        &state.db,
+        &state.stats,
+        &principal,
+        &org_id.to_string(),
+        &key,
+    )
+    .await?;
     let items = views
         .into_iter()
         .map(|v| {

@@ -4,9 +4,12 @@ use std::future::Future;
 use std::pin::Pin;
 
 use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload, web};
-use sea_orm::EntityTrait;
+use sea_orm::ConnectionTrait;
 
-use crate::{domain::role::Role, error::AppError, state::AppState, telemetry::RequestId};
+use crate::{
+    domain::role::Role, error::AppError, service::sql::statement, state::AppState,
+    telemetry::RequestId,
+};
 
 /// Who the caller is, looked up in the database on every request (so removals act at once).
 #[derive(Debug, Clone)]
@@ -86,36 +89,55 @@ async fn authenticate(
         .jwt
         .verify(token)
         .map_err(|_| unauthenticated("the access token is invalid or expired"))?;
-    let revoked = entity::revoked_token::Entity::find_by_id(claims.jti.clone())
-        .one(&state.db)
-        .await?;
-    if revoked.is_some() {
-        return Err(unauthenticated("the access token has been revoked"));
-    }
+    // One statement: the subject and whether the token was revoked.
+    let revoked_sql = "(SELECT COUNT(*) FROM revoked_tokens r WHERE r.jti = ?)";
+    let backend = state.db.get_database_backend();
     let subject = match claims.sub.split_once(':') {
         Some(("user", id)) => {
-            let user = entity::user::Entity::find_by_id(id.to_owned())
-                .one(&state.db)
+            let sql = format!(
+                "SELECT u.id, u.email, u.name, u.is_platform_admin, {revoked_sql} FROM users u WHERE u.id = ?"
+            );
+            let row = state
+                .db
+                .query_one_raw(statement(
+                    backend,
+                    &sql,
+                    vec![claims.jti.clone().into(), id.into()],
+                ))
                 .await?
                 .ok_or_else(|| unauthenticated("the token's user no longer exists"))?;
+            if row.try_get_by_index::<i64>(4)? > 0 {
+                return Err(unauthenticated("the access token has been revoked"));
+            }
             Subject::User {
-                id: user.id,
-                email: user.email,
-                name: user.name,
-                is_platform_admin: user.is_platform_admin,
+                id: row.try_get_by_index(0)?,
+                email: row.try_get_by_index(1)?,
+                name: row.try_get_by_index(2)?,
+                is_platform_admin: row.try_get_by_index(3)?,
             }
         }
         Some(("service_account", id)) => {
-            let account = entity::service_account::Entity::find_by_id(id.to_owned())
-                .one(&state.db)
+            let sql = format!(
+                "SELECT s.id, s.name, s.organization_id, s.role, {revoked_sql} FROM service_accounts s WHERE s.id = ?"
+            );
+            let row = state
+                .db
+                .query_one_raw(statement(
+                    backend,
+                    &sql,
+                    vec![claims.jti.clone().into(), id.into()],
+                ))
                 .await?
                 .ok_or_else(|| unauthenticated("the token's service account no longer exists"))?;
+            if row.try_get_by_index::<i64>(4)? > 0 {
+                return Err(unauthenticated("the access token has been revoked"));
+            }
             Subject::ServiceAccount {
-                role: Role::parse(&account.role)
+                id: row.try_get_by_index(0)?,
+                name: row.try_get_by_index(1)?,
+                organization_id: row.try_get_by_index(2)?,
+                role: Role::parse(&row.try_get_by_index::<String>(3)?)
                     .ok_or_else(|| AppError::internal("stored role is invalid"))?,
-                id: account.id,
-                name: account.name,
-                organization_id: account.organization_id,
             }
         }
         _ => return Err(unauthenticated("the access token is invalid or expired")),

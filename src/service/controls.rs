@@ -24,7 +24,7 @@ use crate::{
         audit::{self, AuditRecord, Changes},
         authz,
         page::{Page, PageRequest},
-        stats::{self, ControlStats, Scope},
+        stats::{self, ControlStats, OrgStats, Scope, StatsCache},
         version::{self, IfMatch},
     },
 };
@@ -46,6 +46,26 @@ fn status_of(model: &control::Model) -> Result<ControlStatus> {
 fn kind_of(model: &control::Model) -> Result<ControlKind> {
     ControlKind::parse(&model.kind)
         .ok_or_else(|| AppError::internal("stored control kind is invalid"))
+}
+
+/// Attaches the organization's cached stats and the scores to controls.
+pub fn views_from(controls: Vec<control::Model>, stats: &OrgStats) -> Result<Vec<ControlView>> {
+    controls
+        .into_iter()
+        .map(|control| {
+            let stats = stats
+                .by_control
+                .get(&control.id)
+                .cloned()
+                .unwrap_or_default();
+            let score = stats::score(status_of(&control)?, control.applicable, &stats);
+            Ok(ControlView {
+                control,
+                stats,
+                score,
+            })
+        })
+        .collect()
 }
 
 /// Attaches stats and scores to controls (two aggregate queries for the whole set).
@@ -394,6 +414,7 @@ pub struct ControlFilter {
 /// Controls, oldest first, filtered; four queries whatever the page size.
 pub async fn list(
     db_conn: &DatabaseConnection,
+    cache: &StatsCache,
     principal: &Principal,
     org_id: &str,
     filter: &ControlFilter,
@@ -476,10 +497,10 @@ pub async fn list(
     let rows =
         crate::service::page::by_id(db_conn, query, control::Column::Id, page, |c| c.id.clone())
             .await?;
-    let next_after = rows.next_after;
+    let stats = stats::org_stats(db_conn, cache, org_id).await?;
     Ok(Page {
-        items: views(db_conn, org_id, rows.items, None).await?,
-        next_after,
+        items: views_from(rows.items, &stats)?,
+        next_after: rows.next_after,
     })
 }
 
@@ -510,13 +531,17 @@ async fn view_one<C: ConnectionTrait>(
 /// One control.
 pub async fn get(
     db_conn: &DatabaseConnection,
+    cache: &StatsCache,
     principal: &Principal,
     org_id: &str,
     control_id: &str,
 ) -> Result<ControlView> {
     authz::authorize(db_conn, principal, org_id, Action::Read).await?;
     let model = find(db_conn, org_id, control_id).await?;
-    view_one(db_conn, org_id, model).await
+    let stats = stats::org_stats(db_conn, cache, org_id).await?;
+    views_from(vec![model], &stats)?
+        .pop()
+        .ok_or_else(|| AppError::internal("control view missing"))
 }
 
 /// A change to a control; `None` leaves a field, `Some(None)` clears a nullable one.
@@ -611,6 +636,7 @@ pub async fn update(
 /// order (custom controls last), with its stats. Four queries.
 pub async fn statement_of_applicability(
     db_conn: &DatabaseConnection,
+    cache: &StatsCache,
     principal: &Principal,
     org_id: &str,
     key: &str,
@@ -622,10 +648,8 @@ pub async fn statement_of_applicability(
         .ok_or(AppError::NotFound("framework"))?;
     ensure_adopted(db_conn, org_id, key).await?;
     let controls = ordered_controls(db_conn, org_id, key).await?;
-    Ok((
-        framework,
-        views(db_conn, org_id, controls, Some(key)).await?,
-    ))
+    let stats = stats::org_stats(db_conn, cache, org_id).await?;
+    Ok((framework, views_from(controls, &stats)?))
 }
 
 /// An adopted framework's controls in the standard's order, custom controls last (one query).

@@ -359,16 +359,6 @@ impl ReadinessCache {
     }
 }
 
-async fn data_version<C: ConnectionTrait>(conn: &C, org_id: &str) -> Result<i64> {
-    entity::organization::Entity::find_by_id(org_id.to_owned())
-        .select_only()
-        .column(entity::organization::Column::DataVersion)
-        .into_tuple::<i64>()
-        .one(conn)
-        .await?
-        .ok_or(AppError::NotFound("organization"))
-}
-
 /// The cached report when it still holds, else a new one (computed and cached). The data
 /// version is read before computing, so a change that lands meanwhile invalidates the entry.
 async fn cached_report(
@@ -397,7 +387,7 @@ pub async fn report(
     key: &str,
 ) -> Result<Arc<Report>> {
     authz::authorize(db_conn, principal, org_id, Action::Read).await?;
-    let version = data_version(db_conn, org_id).await?;
+    let version = stats::data_version(db_conn, org_id).await?;
     cached_report(db_conn, cache, org_id, key, version).await
 }
 
@@ -409,7 +399,7 @@ pub async fn summaries(
     org_id: &str,
 ) -> Result<Vec<Arc<Report>>> {
     authz::authorize(db_conn, principal, org_id, Action::Read).await?;
-    let version = data_version(db_conn, org_id).await?;
+    let version = stats::data_version(db_conn, org_id).await?;
     let keys: Vec<String> = organization_framework::Entity::find()
         .select_only()
         .column(organization_framework::Column::FrameworkKey)

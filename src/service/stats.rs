@@ -41,6 +41,8 @@ pub enum Scope<'a> {
     Controls(&'a [String]),
     /// Every control of one adopted framework.
     Framework(&'a str),
+    /// Every control of the organization.
+    Organization,
 }
 
 fn scope_sql(scope: &Scope<'_>, column: &str, values: &mut Vec<Value>) -> String {
@@ -55,6 +57,7 @@ fn scope_sql(scope: &Scope<'_>, column: &str, values: &mut Vec<Value>) -> String
                 "{column} IN (SELECT c.id FROM controls c WHERE c.organization_id = ? AND c.framework_key = ?)"
             )
         }
+        Scope::Organization => "1 = 1".to_owned(),
     }
 }
 
@@ -130,4 +133,78 @@ pub fn facts(status: ControlStatus, applicable: bool, stats: &ControlStats) -> C
 /// The control's score (contract §7), from the same function the readiness report uses.
 pub fn score(status: ControlStatus, applicable: bool, stats: &ControlStats) -> Option<f64> {
     control_score(&facts(status, applicable, stats))
+}
+
+/// The stats of every control of one organization, for one data version.
+#[derive(Debug)]
+pub struct OrgStats {
+    pub data_version: i64,
+    /// When the next linked evidence expires (the stats change then without any write).
+    pub fresh_until: DateTime<Utc>,
+    pub by_control: HashMap<String, ControlStats>,
+}
+
+const CACHED_ORGANIZATIONS: usize = 1024;
+const MAX_AGE_MINUTES: i64 = 10;
+
+/// Per-organization control stats, valid while the organization's data version is unchanged
+/// and no evidence expires: lists and the SoA read them instead of aggregating each time.
+#[derive(Default)]
+pub struct StatsCache {
+    entries: std::sync::Mutex<HashMap<String, std::sync::Arc<OrgStats>>>,
+}
+
+/// The organization's data version, moved by every change to its data (404 when it is gone).
+pub async fn data_version<C: ConnectionTrait>(conn: &C, org_id: &str) -> Result<i64> {
+    use sea_orm::{EntityTrait, QuerySelect};
+    entity::organization::Entity::find_by_id(org_id.to_owned())
+        .select_only()
+        .column(entity::organization::Column::DataVersion)
+        .into_tuple::<i64>()
+        .one(conn)
+        .await?
+        .ok_or(crate::error::AppError::NotFound("organization"))
+}
+
+/// The organization's control stats: cached, or computed (three queries) and cached.
+pub async fn org_stats<C: ConnectionTrait>(
+    conn: &C,
+    cache: &StatsCache,
+    org_id: &str,
+) -> Result<std::sync::Arc<OrgStats>> {
+    let version = data_version(conn, org_id).await?;
+    let now = crate::db::now();
+    if let Ok(entries) = cache.entries.lock()
+        && let Some(hit) = entries.get(org_id)
+        && hit.data_version == version
+        && now < hit.fresh_until
+    {
+        return Ok(hit.clone());
+    }
+    let by_control = control_stats(conn, org_id, Scope::Organization, now).await?;
+    let backend = conn.get_database_backend();
+    let next_expiry: Option<DateTime<Utc>> = conn
+        .query_one_raw(statement(
+            backend,
+            "SELECT MIN(e.valid_until) FROM evidence e WHERE e.organization_id = ? AND e.archived_at IS NULL \
+             AND e.valid_until > ?",
+            vec![org_id.into(), now.into()],
+        ))
+        .await?
+        .map(|row| row.try_get_by_index::<Option<DateTime<Utc>>>(0))
+        .transpose()?
+        .flatten();
+    let max_age = now + chrono::Duration::minutes(MAX_AGE_MINUTES);
+    let stats = std::sync::Arc::new(OrgStats {
+        data_version: version,
+        fresh_until: next_expiry.map_or(max_age, |e| e.min(max_age)),
+        by_control,
+    });
+    if let Ok(mut entries) = cache.entries.lock() {
+        if entries.len() >= CACHED_ORGANIZATIONS {
+            entries.clear();
+        }
+        entries.insert(org_id.to_owned(), stats.clone());
+    }
+    Ok(stats)
 }

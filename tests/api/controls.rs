@@ -652,6 +652,9 @@ async fn adoption_and_listing_cost_a_bounded_number_of_queries() {
         format!("/api/v1/organizations/{org}/controls?limit=5"),
         format!("/api/v1/organizations/{org}/controls?limit=193"),
     );
+    // The first list computes the organization's control stats (three more statements);
+    // later ones reuse them until the data changes.
+    let (cold, _) = queries_during(&app, app.get(&few_path, &token)).await;
     let (few, _) = queries_during(&app, app.get(&few_path, &token)).await;
     let (many, res) = queries_during(&app, app.get(&many_path, &token)).await;
     assert_eq!(body(res).await["items"].as_array().map(Vec::len), Some(193));
@@ -659,7 +662,10 @@ async fn adoption_and_listing_cost_a_bounded_number_of_queries() {
         few, many,
         "5 or 193 controls, the same number of statements"
     );
-    assert!(many <= 8, "a list costs {many} statements");
+    assert!(
+        cold <= 8 && many <= 5,
+        "a list costs {cold} statements, then {many}"
+    );
     let (small_soa, large_soa) = (
         format!("/api/v1/organizations/{org}/frameworks/iso42001-2023/soa"),
         format!("/api/v1/organizations/{org}/frameworks/iso27001-2022/soa"),
@@ -667,5 +673,5 @@ async fn adoption_and_listing_cost_a_bounded_number_of_queries() {
     let (a, _) = queries_during(&app, app.get(&small_soa, &token)).await;
     let (b, _) = queries_during(&app, app.get(&large_soa, &token)).await;
     assert_eq!(a, b);
-    eprintln!("statements: adoption {large}, control list {many}, SoA {b}");
+    eprintln!("statements: adoption {large}, control list {cold} (cached stats: {many}), SoA {b}");
 }
