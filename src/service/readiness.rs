@@ -329,6 +329,8 @@ struct Cached {
 #[derive(Default)]
 pub struct ReadinessCache {
     entries: Mutex<HashMap<(String, String), Cached>>,
+    /// One computation at a time: concurrent misses wait for it instead of all computing.
+    computing: tokio::sync::Mutex<()>,
 }
 
 impl ReadinessCache {
@@ -368,6 +370,10 @@ async fn cached_report(
     key: &str,
     version: i64,
 ) -> Result<Arc<Report>> {
+    if let Some(hit) = cache.get(org_id, key, version) {
+        return Ok(hit);
+    }
+    let _computing = cache.computing.lock().await;
     if let Some(hit) = cache.get(org_id, key, version) {
         return Ok(hit);
     }

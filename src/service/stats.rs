@@ -152,6 +152,21 @@ const MAX_AGE_MINUTES: i64 = 10;
 #[derive(Default)]
 pub struct StatsCache {
     entries: std::sync::Mutex<HashMap<String, std::sync::Arc<OrgStats>>>,
+    /// One computation at a time: concurrent misses wait for it instead of all computing.
+    computing: tokio::sync::Mutex<()>,
+}
+
+impl StatsCache {
+    fn get(
+        &self,
+        org_id: &str,
+        version: i64,
+        now: DateTime<Utc>,
+    ) -> Option<std::sync::Arc<OrgStats>> {
+        let entries = self.entries.lock().ok()?;
+        let hit = entries.get(org_id)?;
+        (hit.data_version == version && now < hit.fresh_until).then(|| hit.clone())
+    }
 }
 
 /// The organization's data version, moved by every change to its data (404 when it is gone).
@@ -174,12 +189,12 @@ pub async fn org_stats<C: ConnectionTrait>(
 ) -> Result<std::sync::Arc<OrgStats>> {
     let version = data_version(conn, org_id).await?;
     let now = crate::db::now();
-    if let Ok(entries) = cache.entries.lock()
-        && let Some(hit) = entries.get(org_id)
-        && hit.data_version == version
-        && now < hit.fresh_until
-    {
-        return Ok(hit.clone());
+    if let Some(hit) = cache.get(org_id, version, now) {
+        return Ok(hit);
+    }
+    let _computing = cache.computing.lock().await;
+    if let Some(hit) = cache.get(org_id, version, now) {
+        return Ok(hit);
     }
     let by_control = control_stats(conn, org_id, Scope::Organization, now).await?;
     let backend = conn.get_database_backend();
