@@ -144,5 +144,13 @@ pub async fn list(
     if let Some(v) = filter.since {
         query = query.filter(Column::At.gte(v));
     }
-    Ok(crate::service::page::by_id(db_conn, query, Column::Id, page, |e| e.id.clone()).await?)
+    Ok(crate::service::page::by_id(
+        db_conn,
+        query,
+        Some(Column::OrganizationId),
+        Column::Id,
+        page,
+        |e| e.id.clone(),
+    )
+    .await?)
 }

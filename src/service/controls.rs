@@ -207,6 +207,7 @@ pub async fn list_adopted(
     let rows = crate::service::page::by_id(
         db_conn,
         query,
+        Some(organization_framework::Column::OrganizationId),
         organization_framework::Column::Id,
         page,
         |a| a.id.clone(),
@@ -494,9 +495,15 @@ pub async fn list(
     if let Some(since) = filter.updated_since {
         query = query.filter(control::Column::UpdatedAt.gte(since));
     }
-    let rows =
-        crate::service::page::by_id(db_conn, query, control::Column::Id, page, |c| c.id.clone())
-            .await?;
+    let rows = crate::service::page::by_id(
+        db_conn,
+        query,
+        Some(control::Column::OrganizationId),
+        control::Column::Id,
+        page,
+        |c| c.id.clone(),
+    )
+    .await?;
     let stats = stats::org_stats(db_conn, cache, org_id).await?;
     Ok(Page {
         items: views_from(rows.items, &stats)?,

@@ -320,9 +320,15 @@ pub async fn list(
     if let Some(since) = filter.updated_since {
         query = query.filter(evidence::Column::UpdatedAt.gte(since));
     }
-    let rows =
-        crate::service::page::by_id(db_conn, query, evidence::Column::Id, page, |e| e.id.clone())
-            .await?;
+    let rows = crate::service::page::by_id(
+        db_conn,
+        query,
+        Some(evidence::Column::OrganizationId),
+        evidence::Column::Id,
+        page,
+        |e| e.id.clone(),
+    )
+    .await?;
     let next_after = rows.next_after;
     Ok(Page {
         items: views(db_conn, rows.items).await?,

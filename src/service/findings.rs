@@ -352,9 +352,15 @@ pub async fn list(
     if let Some(since) = filter.updated_since {
         query = query.filter(finding::Column::UpdatedAt.gte(since));
     }
-    let rows =
-        crate::service::page::by_id(db_conn, query, finding::Column::Id, page, |f| f.id.clone())
-            .await?;
+    let rows = crate::service::page::by_id(
+        db_conn,
+        query,
+        Some(finding::Column::OrganizationId),
+        finding::Column::Id,
+        page,
+        |f| f.id.clone(),
+    )
+    .await?;
     let next_after = rows.next_after;
     Ok(Page {
         items: views(db_conn, rows.items).await?,

@@ -106,8 +106,10 @@ pub async fn list_users(
         query = query.filter(user::Column::UpdatedAt.gte(since));
     }
     Ok(
-        crate::service::page::by_id(db_conn, query, user::Column::Id, page, |u| u.id.clone())
-            .await?,
+        crate::service::page::by_id(db_conn, query, None, user::Column::Id, page, |u| {
+            u.id.clone()
+        })
+        .await?,
     )
 }
 
@@ -220,7 +222,7 @@ pub async fn list_organizations(
         query = query.filter(organization::Column::UpdatedAt.gte(since));
     }
     Ok(
-        crate::service::page::by_id(db_conn, query, organization::Column::Id, page, |o| {
+        crate::service::page::by_id(db_conn, query, None, organization::Column::Id, page, |o| {
             o.id.clone()
         })
         .await?,
@@ -338,9 +340,14 @@ pub async fn list_members(
 ) -> Result<Page<(membership::Model, user::Model)>> {
     authz::authorize(db_conn, principal, org_id, Action::Read).await?;
     let query = membership::Entity::find().filter(membership::Column::OrganizationId.eq(org_id));
-    let page = crate::service::page::by_id(db_conn, query, membership::Column::Id, page, |m| {
-        m.id.clone()
-    })
+    let page = crate::service::page::by_id(
+        db_conn,
+        query,
+        Some(membership::Column::OrganizationId),
+        membership::Column::Id,
+        page,
+        |m| m.id.clone(),
+    )
     .await?;
     let user_ids: Vec<String> = page.items.iter().map(|m| m.user_id.clone()).collect();
     let users: std::collections::HashMap<String, user::Model> = user::Entity::find()
@@ -614,12 +621,15 @@ pub async fn list_service_accounts(
     authz::authorize(db_conn, principal, org_id, Action::Administer).await?;
     let query =
         service_account::Entity::find().filter(service_account::Column::OrganizationId.eq(org_id));
-    Ok(
-        crate::service::page::by_id(db_conn, query, service_account::Column::Id, page, |s| {
-            s.id.clone()
-        })
-        .await?,
+    Ok(crate::service::page::by_id(
+        db_conn,
+        query,
+        Some(service_account::Column::OrganizationId),
+        service_account::Column::Id,
+        page,
+        |s| s.id.clone(),
     )
+    .await?)
 }
 
 /// Deletes a service account (admins); its tokens stop working at once.
