@@ -131,7 +131,7 @@ pub async fn list(
         crate::domain::role::Action::ReadAuditEvents,
     )
     .await?;
-    let mut query = entity::audit_event::Entity::find().filter(Column::OrganizationId.eq(org_id));
+    let mut query = entity::audit_event::Entity::find();
     if let Some(v) = &filter.entity_type {
         query = query.filter(Column::EntityType.eq(v.as_str()));
     }
@@ -147,7 +147,7 @@ pub async fn list(
     Ok(crate::service::page::by_id(
         db_conn,
         query,
-        Some(Column::OrganizationId),
+        Some((Column::OrganizationId, org_id)),
         Column::Id,
         page,
         |e| e.id.clone(),

@@ -202,12 +202,11 @@ pub async fn list_adopted(
     page: &PageRequest,
 ) -> Result<Page<Adoption>> {
     authz::authorize(db_conn, principal, org_id, Action::Read).await?;
-    let query = organization_framework::Entity::find()
-        .filter(organization_framework::Column::OrganizationId.eq(org_id));
+    let query = organization_framework::Entity::find();
     let rows = crate::service::page::by_id(
         db_conn,
         query,
-        Some(organization_framework::Column::OrganizationId),
+        Some((organization_framework::Column::OrganizationId, org_id)),
         organization_framework::Column::Id,
         page,
         |a| a.id.clone(),
@@ -422,7 +421,7 @@ pub async fn list(
     page: &PageRequest,
 ) -> Result<Page<ControlView>> {
     authz::authorize(db_conn, principal, org_id, Action::Read).await?;
-    let mut query = control::Entity::find().filter(control::Column::OrganizationId.eq(org_id));
+    let mut query = control::Entity::find();
     if let Some(framework) = &filter.framework {
         query = query.filter(control::Column::FrameworkKey.eq(framework.as_str()));
     }
@@ -498,7 +497,7 @@ pub async fn list(
     let rows = crate::service::page::by_id(
         db_conn,
         query,
-        Some(control::Column::OrganizationId),
+        Some((control::Column::OrganizationId, org_id)),
         control::Column::Id,
         page,
         |c| c.id.clone(),

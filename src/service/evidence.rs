@@ -270,9 +270,7 @@ pub async fn list(
 ) -> Result<Page<EvidenceView>> {
     authz::authorize(db_conn, principal, org_id, Action::Read).await?;
     let now = db::now();
-    let mut query = evidence::Entity::find()
-        .filter(evidence::Column::OrganizationId.eq(org_id))
-        .filter(evidence::Column::ArchivedAt.is_null());
+    let mut query = evidence::Entity::find().filter(evidence::Column::ArchivedAt.is_null());
     if let Some(control_id) = &filter.control_id {
         let linked = control_evidence::Entity::find()
             .select_only()
@@ -323,7 +321,7 @@ pub async fn list(
     let rows = crate::service::page::by_id(
         db_conn,
         query,
-        Some(evidence::Column::OrganizationId),
+        Some((evidence::Column::OrganizationId, org_id)),
         evidence::Column::Id,
         page,
         |e| e.id.clone(),

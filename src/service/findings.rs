@@ -321,7 +321,7 @@ pub async fn list(
     page: &PageRequest,
 ) -> Result<Page<FindingView>> {
     authz::authorize(db_conn, principal, org_id, Action::Read).await?;
-    let mut query = finding::Entity::find().filter(finding::Column::OrganizationId.eq(org_id));
+    let mut query = finding::Entity::find();
     if let Some(status) = filter.status {
         query = query.filter(finding::Column::Status.eq(status.as_str()));
     }
@@ -355,7 +355,7 @@ pub async fn list(
     let rows = crate::service::page::by_id(
         db_conn,
         query,
-        Some(finding::Column::OrganizationId),
+        Some((finding::Column::OrganizationId, org_id)),
         finding::Column::Id,
         page,
         |f| f.id.clone(),

@@ -339,11 +339,11 @@ pub async fn list_members(
     page: &PageRequest,
 ) -> Result<Page<(membership::Model, user::Model)>> {
     authz::authorize(db_conn, principal, org_id, Action::Read).await?;
-    let query = membership::Entity::find().filter(membership::Column::OrganizationId.eq(org_id));
+    let query = membership::Entity::find();
     let page = crate::service::page::by_id(
         db_conn,
         query,
-        Some(membership::Column::OrganizationId),
+        Some((membership::Column::OrganizationId, org_id)),
         membership::Column::Id,
         page,
         |m| m.id.clone(),
@@ -624,7 +624,7 @@ pub async fn list_service_accounts(
     Ok(crate::service::page::by_id(
         db_conn,
         query,
-        Some(service_account::Column::OrganizationId),
+        Some((service_account::Column::OrganizationId, org_id)),
         service_account::Column::Id,
         page,
         |s| s.id.clone(),

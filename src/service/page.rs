@@ -56,14 +56,15 @@ impl<T> Page<T> {
     }
 }
 
-/// Reads one page of `query` in keyset order on `id` (UUID v7 text: oldest first). With
-/// `scope`, the column the query is filtered on by equality (the organization), the order is
-/// `(scope, id)`: the same order, which also tells the planner to walk the `(scope, id)` index
-/// rather than the whole table in id order (PostgreSQL otherwise may, for a large tenant).
+/// Reads one page of `query` in keyset order on `id` (UUID v7 text: oldest first), within
+/// `scope` (a column and its value: the organization) when given. The scope is written as the
+/// range `col >= v AND col <= v` and the order as `(col, id)`: equivalent to `col = v ORDER BY
+/// id`, but PostgreSQL then walks the `(col, id)` index instead of the primary key, which for a
+/// tenant whose rows come late in id order meant scanning every other tenant's rows first.
 pub async fn by_id<E, C>(
     conn: &C,
     query: sea_orm::Select<E>,
-    scope: Option<E::Column>,
+    scope: Option<(E::Column, &str)>,
     id: E::Column,
     page: &PageRequest,
     key: impl Fn(&E::Model) -> String,
@@ -77,8 +78,11 @@ where
     if let Some(after) = &page.after {
         query = query.filter(id.gt(after.as_str()));
     }
-    if let Some(scope) = scope {
-        query = query.order_by_asc(scope);
+    if let Some((column, value)) = scope {
+        query = query
+            .filter(column.gte(value))
+            .filter(column.lte(value))
+            .order_by_asc(column);
     }
     let rows = query.order_by_asc(id).limit(page.fetch()).all(conn).await?;
     Ok(Page::from_rows(rows, page, key))
