@@ -68,19 +68,15 @@ pub fn views_from(controls: Vec<control::Model>, stats: &OrgStats) -> Result<Vec
         .collect()
 }
 
-/// Attaches stats and scores to controls (two aggregate queries for the whole set).
-pub async fn views<C: ConnectionTrait>(
+/// Attaches freshly aggregated stats and scores to controls (two queries; used inside write
+/// transactions, where the cache must not be filled).
+async fn views<C: ConnectionTrait>(
     conn: &C,
     org_id: &str,
     controls: Vec<control::Model>,
-    scope: Option<&str>,
 ) -> Result<Vec<ControlView>> {
     let ids: Vec<String> = controls.iter().map(|c| c.id.clone()).collect();
-    let scope = match scope {
-        Some(framework) => Scope::Framework(framework),
-        None => Scope::Controls(&ids),
-    };
-    let mut all = stats::control_stats(conn, org_id, scope, db::now()).await?;
+    let mut all = stats::control_stats(conn, org_id, Scope::Controls(&ids), db::now()).await?;
     controls
         .into_iter()
         .map(|control| {
@@ -528,7 +524,7 @@ async fn view_one<C: ConnectionTrait>(
     org_id: &str,
     model: control::Model,
 ) -> Result<ControlView> {
-    views(conn, org_id, vec![model], None)
+    views(conn, org_id, vec![model])
         .await?
         .pop()
         .ok_or_else(|| AppError::internal("control view missing"))

@@ -619,8 +619,7 @@ pub async fn list_service_accounts(
     page: &PageRequest,
 ) -> Result<Page<service_account::Model>> {
     authz::authorize(db_conn, principal, org_id, Action::Administer).await?;
-    let query =
-        service_account::Entity::find().filter(service_account::Column::OrganizationId.eq(org_id));
+    let query = service_account::Entity::find();
     Ok(crate::service::page::by_id(
         db_conn,
         query,
