@@ -1,6 +1,6 @@
 //! Settings from the command line and the environment (`ANNEXA_*`), validated before anything binds.
 
-use std::net::SocketAddr;
+use std::{net::SocketAddr, time::Duration};
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
@@ -120,6 +120,73 @@ pub struct Settings {
     /// HTTP worker threads (default: one per CPU core).
     #[arg(long, global = true, env = "ANNEXA_WORKERS", value_parser = clap::value_parser!(u16).range(1..=256))]
     pub workers: Option<u16>,
+    /// Allow webhook endpoints on plain `http` and on loopback, private and link-local
+    /// addresses: for local setups and tests only.
+    #[arg(long, global = true, env = "ANNEXA_WEBHOOK_ALLOW_PRIVATE", default_value = "false", action = clap::ArgAction::Set, value_parser = clap::builder::BoolishValueParser::new())]
+    pub webhook_allow_private: bool,
+    /// Run the webhook delivery worker in this process (replicas may all run one).
+    #[arg(long, global = true, env = "ANNEXA_WEBHOOK_WORKER", default_value = "true", action = clap::ArgAction::Set, value_parser = clap::builder::BoolishValueParser::new())]
+    pub webhook_worker: bool,
+    /// Delays between webhook attempts after a failure, comma-separated (`5s,1m,5m,30m,2h,5h,8h,8h`):
+    /// their count is the number of retries.
+    #[arg(long, global = true, env = "ANNEXA_WEBHOOK_RETRY_SCHEDULE", default_value = "5s,1m,5m,30m,2h,5h,8h,8h", value_parser = parse_schedule)]
+    pub webhook_retry_schedule: RetrySchedule,
+    /// How long one webhook request may take (`10s`).
+    #[arg(long, global = true, env = "ANNEXA_WEBHOOK_TIMEOUT", default_value = "10s", value_parser = parse_delay)]
+    pub webhook_timeout: Duration,
+    /// How often the webhook worker looks for due deliveries that another replica queued
+    /// (`1s`); its own are sent at once.
+    #[arg(long, global = true, env = "ANNEXA_WEBHOOK_POLL_INTERVAL", default_value = "1s", value_parser = parse_delay)]
+    pub webhook_poll_interval: Duration,
+    /// Webhook requests in flight at once per process.
+    #[arg(long, global = true, env = "ANNEXA_WEBHOOK_CONCURRENCY", default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub webhook_concurrency: u16,
+}
+
+/// The delays between webhook attempts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RetrySchedule(pub Vec<Duration>);
+
+impl Default for RetrySchedule {
+    fn default() -> Self {
+        Self(crate::domain::webhook::DEFAULT_RETRY_SCHEDULE.to_vec())
+    }
+}
+
+/// Parses `250ms`, `5s`, `30m`, `2h`, `1d` or bare seconds (at least a millisecond, at most a week).
+pub fn parse_delay(value: &str) -> Result<Duration, String> {
+    let value = value.trim();
+    let bad = || format!("`{value}` is not a delay like 500ms, 5s, 30m or 2h");
+    let (number, unit) = match value.char_indices().find(|(_, c)| !c.is_ascii_digit()) {
+        Some((i, _)) => value.split_at(i),
+        None => (value, "s"),
+    };
+    let n: u64 = number.parse().map_err(|_| bad())?;
+    let millis = match unit {
+        "ms" => Some(n),
+        "s" => n.checked_mul(1000),
+        "m" => n.checked_mul(60_000),
+        "h" => n.checked_mul(3_600_000),
+        "d" => n.checked_mul(86_400_000),
+        _ => return Err(bad()),
+    }
+    .ok_or_else(bad)?;
+    if millis == 0 || millis > 7 * 86_400_000 {
+        return Err("must be between 1ms and 7d".to_owned());
+    }
+    Ok(Duration::from_millis(millis))
+}
+
+fn parse_schedule(value: &str) -> Result<RetrySchedule, String> {
+    let delays = value
+        .split(',')
+        .filter(|part| !part.trim().is_empty())
+        .map(parse_delay)
+        .collect::<Result<Vec<_>, _>>()?;
+    if delays.len() > 20 {
+        return Err("at most 20 retries".to_owned());
+    }
+    Ok(RetrySchedule(delays))
 }
 
 impl Settings {
@@ -137,6 +204,12 @@ impl Settings {
             db_pool_size: 10,
             workers: None,
             snapshot_interval: 86_400,
+            webhook_allow_private: false,
+            webhook_worker: true,
+            webhook_retry_schedule: RetrySchedule::default(),
+            webhook_timeout: Duration::from_secs(10),
+            webhook_poll_interval: Duration::from_secs(1),
+            webhook_concurrency: 16,
         }
     }
 
@@ -220,7 +293,25 @@ impl Cli {
 
 #[cfg(test)]
 mod tests {
-    use super::parse_interval;
+    use std::time::Duration;
+
+    use super::{RetrySchedule, parse_delay, parse_interval, parse_schedule};
+
+    #[test]
+    fn delays_and_schedules() {
+        assert_eq!(parse_delay("250ms"), Ok(Duration::from_millis(250)));
+        assert_eq!(parse_delay("5"), Ok(Duration::from_secs(5)));
+        assert_eq!(parse_delay("2h"), Ok(Duration::from_secs(7200)));
+        assert!(parse_delay("0s").is_err());
+        assert!(parse_delay("8d").is_err());
+        assert!(parse_delay("5 minutes").is_err());
+        assert_eq!(
+            parse_schedule("5s,1m,5m,30m,2h,5h,8h,8h"),
+            Ok(RetrySchedule::default())
+        );
+        assert_eq!(parse_schedule(""), Ok(RetrySchedule(Vec::new())));
+        assert!(parse_schedule("1s,later").is_err());
+    }
 
     #[test]
     fn intervals() {

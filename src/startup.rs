@@ -22,7 +22,7 @@ use crate::{
     config::Settings,
     db,
     error::{self, AppError},
-    service::{identity, readiness, tokens},
+    service::{identity, readiness, tokens, webhook_worker, webhooks},
     state::AppState,
     telemetry::{self, AnnexaRootSpan},
 };
@@ -149,6 +149,14 @@ impl Application {
         let server = serve(listener, state.clone())?;
         spawn_housekeeping(state.db.clone());
         spawn_snapshots(state.db.clone(), state.settings.snapshot_interval);
+        if state.settings.webhook_worker {
+            let worker = webhook_worker::Worker::new(
+                state.db.clone(),
+                state.settings.clone(),
+                state.readiness.clone(),
+            )?;
+            tokio::spawn(Arc::new(worker).run());
+        }
         Ok(Self {
             server,
             port,
@@ -172,7 +180,7 @@ impl Application {
     }
 }
 
-/// Purges expired token records and idempotency keys every hour.
+/// Purges expired token records, idempotency keys and old webhook deliveries every hour.
 fn spawn_housekeeping(db_conn: DatabaseConnection) {
     tokio::spawn(async move {
         let period = Duration::from_secs(3600);
@@ -181,6 +189,9 @@ fn spawn_housekeeping(db_conn: DatabaseConnection) {
             interval.tick().await;
             if let Err(err) = tokens::purge_expired(&db_conn).await {
                 tracing::warn!(error = %err, "housekeeping failed");
+            }
+            if let Err(err) = webhooks::purge_finished(&db_conn).await {
+                tracing::warn!(error = %err, "webhook log housekeeping failed");
             }
         }
     });

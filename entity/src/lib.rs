@@ -22,3 +22,8 @@ pub mod revoked_token;
 pub mod service_account;
 pub mod setting;
 pub mod user;
+pub mod webhook_attempt;
+pub mod webhook_delivery;
+pub mod webhook_endpoint;
+pub mod webhook_event;
+pub mod webhook_readiness_state;

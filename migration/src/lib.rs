@@ -7,6 +7,7 @@ mod m20261126_000002_identity;
 mod m20261126_000003_catalog;
 mod m20261126_000004_controls;
 mod m20261126_000005_readiness;
+mod m20261126_000006_webhooks;
 
 /// The ordered list of migrations applied by `annexa migrate` and at `serve` start-up.
 pub struct Migrator;
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000003_catalog::Migration),
             Box::new(m20261126_000004_controls::Migration),
             Box::new(m20261126_000005_readiness::Migration),
+            Box::new(m20261126_000006_webhooks::Migration),
         ]
     }
 }

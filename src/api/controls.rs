@@ -255,6 +255,12 @@ impl Control {
     }
 }
 
+impl crate::service::webhooks::EventResource for ControlView {
+    fn event_data(&self) -> Result<serde_json::Value> {
+        serde_json::to_value(Control::from_view(self.clone())?).map_err(AppError::internal)
+    }
+}
+
 page_schema!(ControlPage, Control, "A page of controls.");
 
 fn control_page(page: Page<ControlView>) -> Result<Page<Control>> {

@@ -141,6 +141,12 @@ impl Evidence {
     }
 }
 
+impl crate::service::webhooks::EventResource for EvidenceView {
+    fn event_data(&self) -> Result<serde_json::Value> {
+        serde_json::to_value(Evidence::from_view(self.clone())?).map_err(AppError::internal)
+    }
+}
+
 page_schema!(EvidencePage, Evidence, "A page of evidence.");
 
 fn evidence_page(page: Page<EvidenceView>) -> Result<Page<Evidence>> {

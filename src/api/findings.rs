@@ -146,6 +146,12 @@ impl Finding {
     }
 }
 
+impl crate::service::webhooks::EventResource for FindingView {
+    fn event_data(&self) -> Result<serde_json::Value> {
+        serde_json::to_value(Finding::from_view(self.clone())?).map_err(AppError::internal)
+    }
+}
+
 page_schema!(FindingPage, Finding, "A page of findings.");
 
 fn finding_page(page: Page<FindingView>) -> Result<Page<Finding>> {

@@ -13,6 +13,7 @@ pub mod pagination;
 pub mod readiness;
 pub mod responses;
 pub mod users;
+pub mod webhooks;
 
 use actix_web::{HttpRequest, HttpResponse};
 use utoipa::{
@@ -43,7 +44,7 @@ Errors are RFC 9457 `application/problem+json`. Lists use cursor pagination (`li
 `next_cursor`, `Link: rel=\"next\"`). Single resources carry an `ETag`; `PATCH`/`DELETE` honour `If-Match`."
     ),
     components(
-        schemas(Problem, FieldError),
+        schemas(Problem, FieldError, webhooks::WebhookPayload),
         responses(
             responses::BadRequest,
             responses::Unauthorized,
@@ -73,6 +74,7 @@ Errors are RFC 9457 `application/problem+json`. Lists use cursor pagination (`li
         (name = "findings", description = "Audit findings, their corrective actions and tickets"),
         (name = "readiness", description = "Readiness scores, their explanation and history"),
         (name = "audit", description = "The audit trail of every change"),
+        (name = "webhooks", description = "Signed outbound events (Standard Webhooks 1.0) for ticketing and automation"),
     )
 )]
 pub struct ApiDoc;
@@ -134,7 +136,15 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(readiness::readiness_list)
                 .service(readiness::readiness_get)
                 .service(readiness::readiness_history_list)
-                .service(readiness::readiness_history_create),
+                .service(readiness::readiness_history_create)
+                .service(webhooks::webhook_list)
+                .service(webhooks::webhook_create)
+                .service(webhooks::webhook_get)
+                .service(webhooks::webhook_update)
+                .service(webhooks::webhook_delete)
+                .service(webhooks::webhook_secret_rotate)
+                .service(webhooks::webhook_delivery_list)
+                .service(webhooks::webhook_delivery_redeliver),
         );
 }
 

@@ -1,5 +1,5 @@
-//! Pure rules with no web or database code: roles, identity values, control rules and the
-//! readiness formula.
+//! Pure rules with no web or database code: roles, identity values, control rules, the
+//! readiness formula and webhook signing.
 
 pub mod control;
 pub mod evidence;
@@ -7,3 +7,4 @@ pub mod finding;
 pub mod identity;
 pub mod readiness;
 pub mod role;
+pub mod webhook;

@@ -15,11 +15,13 @@ use sea_orm::{
 use crate::{
     auth::Principal,
     db,
+    domain::webhook::EventType,
     domain::{
         control::{ControlKind, ControlStatus, check_applicability},
         role::Action,
     },
     error::{AppError, Result},
+    service::webhooks,
     service::{
         audit::{self, AuditRecord, Changes},
         authz,
@@ -630,6 +632,7 @@ pub async fn update(
     )
     .await?;
     let view = view_one(&txn, org_id, updated).await?;
+    webhooks::emit(&txn, org_id, EventType::ControlUpdated, &view).await?;
     txn.commit().await?;
     Ok(view)
 }

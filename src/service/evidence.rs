@@ -15,11 +15,13 @@ use sea_orm::{
 use crate::{
     auth::Principal,
     db,
+    domain::webhook::EventType,
     domain::{
         evidence::{EvidenceKind, ReviewDecision, ReviewStatus, may_review, status_after_change},
         role::Action,
     },
     error::{AppError, Result},
+    service::webhooks,
     service::{
         audit::{self, AuditRecord, Changes},
         authz, controls,
@@ -57,7 +59,8 @@ async fn control_ids_of<C: ConnectionTrait>(
     Ok(out)
 }
 
-async fn views<C: ConnectionTrait>(
+/// Evidence rows with their linked control ids (one query).
+pub(crate) async fn views<C: ConnectionTrait>(
     conn: &C,
     rows: Vec<evidence::Model>,
 ) -> Result<Vec<EvidenceView>> {
@@ -242,10 +245,12 @@ pub async fn create<C: ConnectionTrait>(
         },
     )
     .await?;
-    Ok(EvidenceView {
+    let view = EvidenceView {
         evidence: created,
         control_ids,
-    })
+    };
+    webhooks::emit(conn, org_id, EventType::EvidenceCreated, &view).await?;
+    Ok(view)
 }
 
 /// Filters of the evidence list.
@@ -658,6 +663,7 @@ pub async fn review(
     )
     .await?;
     let view = view_one(&txn, updated).await?;
+    webhooks::emit(&txn, org_id, EventType::EvidenceReviewed, &view).await?;
     txn.commit().await?;
     Ok(view)
 }

@@ -13,11 +13,13 @@ use sea_orm::{
 use crate::{
     auth::Principal,
     db,
+    domain::webhook::EventType,
     domain::{
         finding::{FindingSource, FindingStatus, FindingType, TransitionError, check_transition},
         role::Action,
     },
     error::{AppError, Result},
+    service::webhooks,
     service::{
         audit::{self, AuditRecord, Changes},
         authz,
@@ -284,10 +286,12 @@ pub async fn create<C: ConnectionTrait>(
         },
     )
     .await?;
-    Ok(FindingView {
+    let view = FindingView {
         finding: created,
         control_ids,
-    })
+    };
+    webhooks::emit(conn, org_id, EventType::FindingCreated, &view).await?;
+    Ok(view)
 }
 
 /// Filters of the finding list.
@@ -567,6 +571,12 @@ pub async fn update(
     )
     .await?;
     let view = view_one(&txn, updated).await?;
+    let event = if status != from {
+        EventType::FindingStatusChanged
+    } else {
+        EventType::FindingUpdated
+    };
+    webhooks::emit(&txn, org_id, event, &view).await?;
     txn.commit().await?;
     Ok(view)
 }

@@ -14,3 +14,5 @@ pub mod sql;
 pub mod stats;
 pub mod tokens;
 pub mod version;
+pub mod webhook_worker;
+pub mod webhooks;

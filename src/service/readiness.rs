@@ -405,6 +405,16 @@ pub async fn summaries(
     org_id: &str,
 ) -> Result<Vec<Arc<Report>>> {
     authz::authorize(db_conn, principal, org_id, Action::Read).await?;
+    org_reports(db_conn, cache, org_id).await
+}
+
+/// The report of every adopted framework, in adoption order, without an authorization check
+/// (background tasks such as the webhook readiness watch).
+pub async fn org_reports(
+    db_conn: &DatabaseConnection,
+    cache: &ReadinessCache,
+    org_id: &str,
+) -> Result<Vec<Arc<Report>>> {
     let version = stats::data_version(db_conn, org_id).await?;
     let keys: Vec<String> = organization_framework::Entity::find()
         .select_only()

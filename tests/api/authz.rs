@@ -4,6 +4,7 @@
 
 use annexa::domain::role::{Action, Role};
 use reqwest::Method;
+use sea_orm::EntityTrait;
 use serde_json::{Value, json};
 
 use crate::helpers::{Actor, TestApp, mint};
@@ -60,6 +61,14 @@ fn rule(operation_id: &str) -> Option<Rule> {
         "finding_delete" => Org(Action::Administer),
         "readiness_list" | "readiness_get" | "readiness_history_list" => Org(Action::Read),
         "readiness_history_create" => Org(Action::ChangeControls),
+        "webhook_list"
+        | "webhook_create"
+        | "webhook_get"
+        | "webhook_update"
+        | "webhook_delete"
+        | "webhook_secret_rotate"
+        | "webhook_delivery_list"
+        | "webhook_delivery_redeliver" => Org(Action::Administer),
         _ => return None,
     })
 }
@@ -106,6 +115,8 @@ struct World {
     evidence_id: String,
     /// An editor whose evidence the reviewers review (nobody reviews their own).
     submitter: String,
+    webhook_id: String,
+    delivery_id: String,
     callers: Vec<(Caller, Option<String>)>,
 }
 
@@ -177,13 +188,48 @@ async fn world(app: &TestApp) -> World {
         .await
         .expect("upload");
     assert_eq!(res.status(), 200);
+    let webhook_id = new_webhook(app, &org).await;
+    // An event for the endpoint: the delivery the log and redelivery operations act on.
+    let res = app
+        .send_json(
+            Method::POST,
+            &format!("/api/v1/organizations/{org}/findings"),
+            &app.admin_token,
+            &json!({"title": "Delivered", "type": "observation", "source": "internal_audit"}),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    let delivery_id = entity::webhook_delivery::Entity::find()
+        .one(&app.state.db)
+        .await
+        .expect("query")
+        .expect("a delivery")
+        .id;
     World {
         org,
         control_id,
         evidence_id,
         submitter,
+        webhook_id,
+        delivery_id,
         callers,
     }
+}
+
+async fn new_webhook(app: &TestApp, org: &str) -> String {
+    let res = app
+        .send_json(
+            Method::POST,
+            &format!("/api/v1/organizations/{org}/webhooks"),
+            &app.admin_token,
+            &json!({"url": "http://127.0.0.1:9/hook", "events": ["finding.created"]}),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    res.json::<Value>().await.expect("json")["id"]
+        .as_str()
+        .expect("id")
+        .to_owned()
 }
 
 async fn new_evidence(app: &TestApp, org: &str, token: &str) -> String {
@@ -245,6 +291,17 @@ async fn concrete_path(
         };
         path = path.replace("{evidence_id}", &evidence_id);
     }
+    if path.contains("{webhook_id}") {
+        // Deleting removes it: each case gets its own.
+        let webhook_id = if operation_id == "webhook_delete" {
+            new_webhook(app, &world.org).await
+        } else {
+            world.webhook_id.clone()
+        };
+        path = path
+            .replace("{webhook_id}", &webhook_id)
+            .replace("{delivery_id}", &world.delivery_id);
+    }
     if path.contains("{user_id}") {
         let target = app.member(&world.org, Role::Viewer).await;
         path = path.replace("{user_id}", &target.id);
@@ -297,13 +354,22 @@ async fn request_body(app: &TestApp, operation_id: &str) -> Option<Value> {
             json!({"title": "Raised", "type": "minor_nonconformity", "source": "self_assessment"})
         }
         "finding_update" => json!({"owner": format!("owner-{unique}@example.com")}),
+        "webhook_create" => {
+            json!({"url": format!("http://127.0.0.1:9/{unique}"), "events": ["control.updated"]})
+        }
+        "webhook_update" => json!({"description": format!("updated {unique}")}),
         _ => return None,
     })
 }
 
 #[tokio::test]
 async fn every_operation_enforces_the_role_matrix() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn_with(|s| {
+        // Endpoints on loopback; the worker stays off so the deliveries keep still.
+        s.webhook_allow_private = true;
+        s.webhook_worker = false;
+    })
+    .await;
     let world = world(&app).await;
     let spec = annexa::api::openapi();
     let mut failures = Vec::new();

@@ -14,3 +14,4 @@ mod helpers;
 mod identity;
 mod openapi;
 mod readiness;
+mod webhooks;
