@@ -105,6 +105,8 @@ ANNEXA_BOOTSTRAP_ADMIN_EMAIL="$ADMIN_EMAIL" \
 ANNEXA_BOOTSTRAP_ADMIN_PASSWORD="$ADMIN_PASSWORD" \
 ANNEXA_JWT_SECRET="$JWT_SECRET" \
 ANNEXA_ACCESS_TOKEN_TTL=3600 \
+ANNEXA_WEBHOOK_ALLOW_PRIVATE=true \
+ANNEXA_WEBHOOK_WORKER=false \
 RUST_LOG=warn \
     "$BIN" serve >"$SERVER_LOG" 2>&1 &
 SERVER_PID=$!
@@ -209,7 +211,8 @@ try:
     ids = json.load(open(sys.argv[1]))
 except OSError:
     ids = {}
-for name in ("org_id", "spare_org_id", "control_id", "evidence_id", "finding_id", "user_id"):
+for name in ("org_id", "spare_org_id", "control_id", "evidence_id", "finding_id", "user_id",
+             "webhook_id", "delivery_id"):
     print(f"ANNEXA_ST_{name.upper()}={ids.get(name, str(uuid.uuid4()))}")
 EOF
 }

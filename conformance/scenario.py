@@ -47,6 +47,12 @@ from annexa_api_client.api.members import member_create, member_list
 from annexa_api_client.api.organizations import organization_create
 from annexa_api_client.api.readiness import readiness_get
 from annexa_api_client.api.users import user_create
+from annexa_api_client.api.webhooks import (
+    webhook_create,
+    webhook_delivery_list,
+    webhook_list,
+    webhook_secret_rotate,
+)
 from annexa_api_client.models import (
     AdoptedFramework,
     AdoptionCreate,
@@ -84,6 +90,13 @@ from annexa_api_client.models import (
     TokenResponse,
     User,
     UserCreate,
+    EventType,
+    DeliveryStatus,
+    WebhookCreate,
+    WebhookDeliveryPage,
+    WebhookPage,
+    WebhookSecretRotation,
+    WebhookWithSecret,
 )
 from annexa_api_client.types import File, Response
 
@@ -398,6 +411,43 @@ def main() -> int:
     again = expect(evidence_get.sync_detailed(org_id, ev.id, client=editor), 200, Evidence, "GET /evidence/{id}")
     check(ctl.id in again.control_ids, "evidence does not list the linked control")
 
+    # --- webhooks ---------------------------------------------------------
+    # (The conformance server runs without a delivery worker: deliveries stay queued.)
+    step("admin registers a webhook endpoint; its secret is shown once")
+    hook = expect(
+        webhook_create.sync_detailed(
+            org_id,
+            client=admin,
+            body=WebhookCreate(
+                url="http://127.0.0.1:9/annexa",
+                events=[EventType.FINDING_CREATED, EventType.FINDING_STATUS_CHANGED],
+                description="conformance receiver",
+            ),
+        ),
+        201,
+        WebhookWithSecret,
+        "POST /webhooks",
+    )
+    check(hook.secret.startswith("whsec_"), f"secret is {hook.secret[:8]}…")
+    check(
+        sorted(e.value for e in hook.events) == ["finding.created", "finding.status_changed"],
+        f"events are {hook.events}",
+    )
+    hooks = expect(webhook_list.sync_detailed(org_id, client=admin), 200, WebhookPage, "GET /webhooks")
+    check([w.id for w in hooks.items] == [hook.id], "the list does not show the endpoint")
+
+    step("rotating the secret returns a new one and an overlap")
+    rotated = expect(
+        webhook_secret_rotate.sync_detailed(
+            org_id, hook.id, client=admin, body=WebhookSecretRotation(overlap_seconds=3600)
+        ),
+        200,
+        WebhookWithSecret,
+        "POST /webhooks/{id}/rotate-secret",
+    )
+    check(rotated.secret != hook.secret, "rotation kept the secret")
+    check(rotated.previous_secret_expires_at is not None, "no overlap after rotation")
+
     # --- findings ---------------------------------------------------------
     step("create a finding with an Idempotency-Key and a ticket reference")
     idem = f"conformance-{run}"
@@ -436,6 +486,20 @@ def main() -> int:
             "PATCH /findings/{id}",
         )
         check(moved.status == new_status, f"finding is {moved.status}, wanted {new_status}")
+
+    step("the finding's events are queued for the webhook endpoint")
+    log = expect(
+        webhook_delivery_list.sync_detailed(org_id, hook.id, client=admin),
+        200,
+        WebhookDeliveryPage,
+        "GET /webhooks/{id}/deliveries",
+    )
+    check(
+        [d.event_type.value for d in log.items]
+        == ["finding.created", "finding.status_changed", "finding.status_changed"],
+        f"deliveries are {[d.event_type for d in log.items]}",
+    )
+    check(all(d.status == DeliveryStatus.PENDING for d in log.items), "deliveries are not pending")
 
     # --- readiness and SoA -------------------------------------------------
     step(f"read the readiness report for {FRAMEWORK}")
@@ -487,6 +551,8 @@ def main() -> int:
             "evidence_id": str(ev.id),
             "finding_id": str(finding.id),
             "user_id": str(people["editor"].id),
+            "webhook_id": str(hook.id),
+            "delivery_id": str(log.items[0].id),
         }
         with open(out, "w", encoding="utf-8") as f:
             json.dump(ids, f)

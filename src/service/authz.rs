@@ -1,11 +1,12 @@
 //! Authorization decisions: the caller's role in an organization (404 when none) and role checks (403).
 
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::{ConnectionTrait, EntityTrait, QuerySelect};
 
 use crate::{
     auth::{Principal, Subject},
     domain::role::{Action, Role},
     error::{AppError, Result},
+    service::sql::statement,
 };
 
 /// The caller's role in `org_id`. Another organization, or one that does not exist, is 404.
@@ -14,18 +15,32 @@ pub async fn org_role<C: ConnectionTrait>(
     principal: &Principal,
     org_id: &str,
 ) -> Result<Role> {
+    Ok(access(conn, principal, org_id).await?.0)
+}
+
+/// The caller's role in `org_id` and the organization's data version (what caches key on),
+/// in one statement. Another organization, or one that does not exist, is 404.
+pub async fn access<C: ConnectionTrait>(
+    conn: &C,
+    principal: &Principal,
+    org_id: &str,
+) -> Result<(Role, i64)> {
     let not_found = AppError::NotFound("organization");
+    let version = entity::organization::Entity::find_by_id(org_id.to_owned())
+        .select_only()
+        .column(entity::organization::Column::DataVersion)
+        .into_tuple::<i64>();
     match &principal.subject {
         Subject::ServiceAccount {
             organization_id,
             role,
             ..
         } => {
-            if organization_id == org_id {
-                Ok(*role)
-            } else {
-                Err(not_found)
+            if organization_id != org_id {
+                return Err(not_found);
             }
+            let version = version.one(conn).await?.ok_or(not_found)?;
+            Ok((*role, version))
         }
         Subject::User {
             id,
@@ -33,20 +48,25 @@ pub async fn org_role<C: ConnectionTrait>(
             ..
         } => {
             if *is_platform_admin {
-                return entity::organization::Entity::find_by_id(org_id.to_owned())
-                    .one(conn)
-                    .await?
-                    .map(|_| Role::Admin)
-                    .ok_or(not_found);
+                let version = version.one(conn).await?.ok_or(not_found)?;
+                return Ok((Role::Admin, version));
             }
-            let membership = entity::membership::Entity::find()
-                .filter(entity::membership::Column::OrganizationId.eq(org_id))
-                .filter(entity::membership::Column::UserId.eq(id.as_str()))
-                .one(conn)
+            let backend = conn.get_database_backend();
+            let row = conn
+                .query_one_raw(statement(
+                    backend,
+                    "SELECT m.role, o.data_version FROM memberships m \
+                     JOIN organizations o ON o.id = m.organization_id \
+                     WHERE m.organization_id = ? AND m.user_id = ?",
+                    vec![org_id.into(), id.as_str().into()],
+                ))
                 .await?
                 .ok_or(not_found)?;
-            Role::parse(&membership.role)
-                .ok_or_else(|| AppError::internal("stored role is invalid"))
+            let role: String = row.try_get_by_index(0)?;
+            let version: i64 = row.try_get_by_index(1)?;
+            let role =
+                Role::parse(&role).ok_or_else(|| AppError::internal("stored role is invalid"))?;
+            Ok((role, version))
         }
     }
 }
@@ -61,6 +81,18 @@ pub async fn authorize<C: ConnectionTrait>(
     let role = org_role(conn, principal, org_id).await?;
     require(role, action)?;
     Ok(role)
+}
+
+/// Like [`authorize`], also returning the organization's data version (same single statement).
+pub async fn authorize_versioned<C: ConnectionTrait>(
+    conn: &C,
+    principal: &Principal,
+    org_id: &str,
+    action: Action,
+) -> Result<(Role, i64)> {
+    let (role, version) = access(conn, principal, org_id).await?;
+    require(role, action)?;
+    Ok((role, version))
 }
 
 /// 403 unless `role` may perform `action`.

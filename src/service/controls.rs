@@ -418,7 +418,7 @@ pub async fn list(
     filter: &ControlFilter,
     page: &PageRequest,
 ) -> Result<Page<ControlView>> {
-    authz::authorize(db_conn, principal, org_id, Action::Read).await?;
+    let (_, version) = authz::authorize_versioned(db_conn, principal, org_id, Action::Read).await?;
     let mut query = control::Entity::find();
     if let Some(framework) = &filter.framework {
         query = query.filter(control::Column::FrameworkKey.eq(framework.as_str()));
@@ -501,7 +501,7 @@ pub async fn list(
         |c| c.id.clone(),
     )
     .await?;
-    let stats = stats::org_stats(db_conn, cache, org_id).await?;
+    let stats = stats::org_stats(db_conn, cache, org_id, version).await?;
     Ok(Page {
         items: views_from(rows.items, &stats)?,
         next_after: rows.next_after,
@@ -540,9 +540,9 @@ pub async fn get(
     org_id: &str,
     control_id: &str,
 ) -> Result<ControlView> {
-    authz::authorize(db_conn, principal, org_id, Action::Read).await?;
+    let (_, version) = authz::authorize_versioned(db_conn, principal, org_id, Action::Read).await?;
     let model = find(db_conn, org_id, control_id).await?;
-    let stats = stats::org_stats(db_conn, cache, org_id).await?;
+    let stats = stats::org_stats(db_conn, cache, org_id, version).await?;
     views_from(vec![model], &stats)?
         .pop()
         .ok_or_else(|| AppError::internal("control view missing"))
@@ -646,14 +646,14 @@ pub async fn statement_of_applicability(
     org_id: &str,
     key: &str,
 ) -> Result<(framework::Model, Vec<ControlView>)> {
-    authz::authorize(db_conn, principal, org_id, Action::Read).await?;
+    let (_, version) = authz::authorize_versioned(db_conn, principal, org_id, Action::Read).await?;
     let framework = framework::Entity::find_by_id(key.to_owned())
         .one(db_conn)
         .await?
         .ok_or(AppError::NotFound("framework"))?;
     ensure_adopted(db_conn, org_id, key).await?;
     let controls = ordered_controls(db_conn, org_id, key).await?;
-    let stats = stats::org_stats(db_conn, cache, org_id).await?;
+    let stats = stats::org_stats(db_conn, cache, org_id, version).await?;
     Ok((framework, views_from(controls, &stats)?))
 }
 

@@ -392,8 +392,7 @@ pub async fn report(
     org_id: &str,
     key: &str,
 ) -> Result<Arc<Report>> {
-    authz::authorize(db_conn, principal, org_id, Action::Read).await?;
-    let version = stats::data_version(db_conn, org_id).await?;
+    let (_, version) = authz::authorize_versioned(db_conn, principal, org_id, Action::Read).await?;
     cached_report(db_conn, cache, org_id, key, version).await
 }
 
@@ -404,8 +403,8 @@ pub async fn summaries(
     principal: &Principal,
     org_id: &str,
 ) -> Result<Vec<Arc<Report>>> {
-    authz::authorize(db_conn, principal, org_id, Action::Read).await?;
-    org_reports(db_conn, cache, org_id).await
+    let (_, version) = authz::authorize_versioned(db_conn, principal, org_id, Action::Read).await?;
+    reports_at(db_conn, cache, org_id, version).await
 }
 
 /// The report of every adopted framework, in adoption order, without an authorization check
@@ -416,6 +415,15 @@ pub async fn org_reports(
     org_id: &str,
 ) -> Result<Vec<Arc<Report>>> {
     let version = stats::data_version(db_conn, org_id).await?;
+    reports_at(db_conn, cache, org_id, version).await
+}
+
+async fn reports_at(
+    db_conn: &DatabaseConnection,
+    cache: &ReadinessCache,
+    org_id: &str,
+    version: i64,
+) -> Result<Vec<Arc<Report>>> {
     let keys: Vec<String> = organization_framework::Entity::find()
         .select_only()
         .column(organization_framework::Column::FrameworkKey)

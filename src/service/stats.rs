@@ -181,13 +181,14 @@ pub async fn data_version<C: ConnectionTrait>(conn: &C, org_id: &str) -> Result<
         .ok_or(crate::error::AppError::NotFound("organization"))
 }
 
-/// The organization's control stats: cached, or computed (three queries) and cached.
+/// The organization's control stats at `version` (its data version, read before): cached, or
+/// computed (two queries) and cached.
 pub async fn org_stats<C: ConnectionTrait>(
     conn: &C,
     cache: &StatsCache,
     org_id: &str,
+    version: i64,
 ) -> Result<std::sync::Arc<OrgStats>> {
-    let version = data_version(conn, org_id).await?;
     let now = crate::db::now();
     if let Some(hit) = cache.get(org_id, version, now) {
         return Ok(hit);

@@ -11,8 +11,8 @@ use std::{
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use entity::{
-    evidence, setting, webhook_attempt, webhook_delivery, webhook_endpoint, webhook_event,
-    webhook_readiness_state,
+    evidence, organization, setting, webhook_attempt, webhook_delivery, webhook_endpoint,
+    webhook_event, webhook_readiness_state,
 };
 use rand::Rng;
 use sea_orm::{
@@ -35,11 +35,13 @@ use crate::{
         evidence as evidence_service,
         readiness::{self, ReadinessCache},
         sql::statement,
-        stats,
         webhooks::{self, FAILED, PENDING, SUCCEEDED, WAKE},
     },
 };
 
+/// Pauses between the quick looks for new deliveries after a wake, before falling back to the
+/// poll interval.
+const EAGER_MS: [u64; 6] = [1, 2, 5, 10, 25, 50];
 /// Deliveries claimed per round.
 const BATCH: usize = 32;
 /// Bytes of a receiver's answer read (the rest is dropped) and kept in the attempt log.
@@ -155,6 +157,7 @@ impl Worker {
             self.settings.webhook_concurrency,
         )));
         let mut last_watch: Option<Instant> = None;
+        let mut eager = EAGER_MS.len();
         loop {
             if last_watch.is_none_or(|at| at.elapsed() >= poll) {
                 if let Err(err) = self.watch().await {
@@ -190,10 +193,17 @@ impl Worker {
             if claimed == want {
                 continue;
             }
+            if claimed > 0 {
+                eager = 0;
+            }
+            // After a wake, look again a few times at short intervals: the wake is sent from
+            // inside the queuing transaction, which commits a moment later.
+            let pause = EAGER_MS
+                .get(eager)
+                .map_or(poll, |ms| Duration::from_millis(*ms).min(poll));
             tokio::select! {
-                // The wake may precede the queuing transaction's commit by a moment.
-                () = WAKE.notified() => tokio::time::sleep(Duration::from_millis(15)).await,
-                () = tokio::time::sleep(poll) => {}
+                () = WAKE.notified() => eager = 0,
+                () = tokio::time::sleep(pause) => eager = eager.saturating_add(1),
             }
         }
     }
@@ -515,12 +525,20 @@ impl Worker {
     }
 
     async fn watch_readiness(&self) -> Result<()> {
-        for org_id in self.listening(EventType::ReadinessScoreChanged).await? {
-            let version = match stats::data_version(&self.db, &org_id).await {
-                Ok(v) => v,
-                Err(AppError::NotFound(_)) => continue,
-                Err(err) => return Err(err),
-            };
+        let orgs = self.listening(EventType::ReadinessScoreChanged).await?;
+        if orgs.is_empty() {
+            return Ok(());
+        }
+        // One query for every listening organization's data version.
+        let versions: Vec<(String, i64)> = organization::Entity::find()
+            .select_only()
+            .column(organization::Column::Id)
+            .column(organization::Column::DataVersion)
+            .filter(organization::Column::Id.is_in(orgs))
+            .into_tuple()
+            .all(&self.db)
+            .await?;
+        for (org_id, version) in versions {
             let unchanged = self.checked.lock().ok().is_some_and(|checked| {
                 checked
                     .get(&org_id)
