@@ -70,6 +70,7 @@ fn user_principal(user: &entity::user::Model) -> Principal {
         },
         jti: String::new(),
         request_id: None,
+        org_access: None,
     }
 }
 

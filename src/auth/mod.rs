@@ -4,7 +4,7 @@ pub mod jwt;
 pub mod password;
 pub mod principal;
 
-pub use principal::{Principal, Subject};
+pub use principal::{OrgAccess, Principal, Subject};
 
 use base64::Engine;
 use rand::RngCore;

@@ -38,6 +38,20 @@ pub struct Principal {
     pub jti: String,
     /// The request id, recorded in audit events.
     pub request_id: Option<String>,
+    /// The caller's standing in the organization named by the request path, read in the same
+    /// statement as the principal (saves authorization a round trip).
+    pub org_access: Option<OrgAccess>,
+}
+
+/// What the principal's statement also read about the path's organization.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrgAccess {
+    /// The organization's id (lowercase UUID text).
+    pub org_id: String,
+    /// The user's membership role there (users only).
+    pub member_role: Option<Role>,
+    /// The organization's data version; `None` when it does not exist.
+    pub data_version: Option<i64>,
 }
 
 impl Principal {
@@ -77,6 +91,7 @@ async fn authenticate(
     state: web::Data<AppState>,
     header: Option<String>,
     request_id: Option<String>,
+    org_id: Option<String>,
 ) -> Result<Principal, AppError> {
     let header = header.ok_or_else(|| unauthenticated("a bearer token is required"))?;
     let token = header
@@ -89,56 +104,81 @@ async fn authenticate(
         .jwt
         .verify(token)
         .map_err(|_| unauthenticated("the access token is invalid or expired"))?;
-    // One statement: the subject and whether the token was revoked.
+    // One statement: the subject, whether the token was revoked and, when the path names an
+    // organization, the caller's membership there and the organization's data version.
     let revoked_sql = "(SELECT COUNT(*) FROM revoked_tokens r WHERE r.jti = ?)";
+    let org = org_id.clone().unwrap_or_default();
+    let version_sql = "(SELECT o.data_version FROM organizations o WHERE o.id = ?)";
     let backend = state.db.get_database_backend();
-    let subject = match claims.sub.split_once(':') {
+    let (subject, member_role, data_version) = match claims.sub.split_once(':') {
         Some(("user", id)) => {
             let sql = format!(
-                "SELECT u.id, u.email, u.name, u.is_platform_admin, {revoked_sql} FROM users u WHERE u.id = ?"
+                "SELECT u.id, u.email, u.name, u.is_platform_admin, {revoked_sql}, \
+                 (SELECT m.role FROM memberships m WHERE m.organization_id = ? AND m.user_id = u.id), \
+                 {version_sql} FROM users u WHERE u.id = ?"
             );
             let row = state
                 .db
                 .query_one_raw(statement(
                     backend,
                     &sql,
-                    vec![claims.jti.clone().into(), id.into()],
+                    vec![
+                        claims.jti.clone().into(),
+                        org.clone().into(),
+                        org.clone().into(),
+                        id.into(),
+                    ],
                 ))
                 .await?
                 .ok_or_else(|| unauthenticated("the token's user no longer exists"))?;
             if row.try_get_by_index::<i64>(4)? > 0 {
                 return Err(unauthenticated("the access token has been revoked"));
             }
-            Subject::User {
-                id: row.try_get_by_index(0)?,
-                email: row.try_get_by_index(1)?,
-                name: row.try_get_by_index(2)?,
-                is_platform_admin: row.try_get_by_index(3)?,
-            }
+            let member_role = row
+                .try_get_by_index::<Option<String>>(5)?
+                .map(|r| {
+                    Role::parse(&r).ok_or_else(|| AppError::internal("stored role is invalid"))
+                })
+                .transpose()?;
+            (
+                Subject::User {
+                    id: row.try_get_by_index(0)?,
+                    email: row.try_get_by_index(1)?,
+                    name: row.try_get_by_index(2)?,
+                    is_platform_admin: row.try_get_by_index(3)?,
+                },
+                member_role,
+                row.try_get_by_index::<Option<i64>>(6)?,
+            )
         }
         Some(("service_account", id)) => {
             let sql = format!(
-                "SELECT s.id, s.name, s.organization_id, s.role, {revoked_sql} FROM service_accounts s WHERE s.id = ?"
+                "SELECT s.id, s.name, s.organization_id, s.role, {revoked_sql}, {version_sql} \
+                 FROM service_accounts s WHERE s.id = ?"
             );
             let row = state
                 .db
                 .query_one_raw(statement(
                     backend,
                     &sql,
-                    vec![claims.jti.clone().into(), id.into()],
+                    vec![claims.jti.clone().into(), org.clone().into(), id.into()],
                 ))
                 .await?
                 .ok_or_else(|| unauthenticated("the token's service account no longer exists"))?;
             if row.try_get_by_index::<i64>(4)? > 0 {
                 return Err(unauthenticated("the access token has been revoked"));
             }
-            Subject::ServiceAccount {
-                id: row.try_get_by_index(0)?,
-                name: row.try_get_by_index(1)?,
-                organization_id: row.try_get_by_index(2)?,
-                role: Role::parse(&row.try_get_by_index::<String>(3)?)
-                    .ok_or_else(|| AppError::internal("stored role is invalid"))?,
-            }
+            (
+                Subject::ServiceAccount {
+                    id: row.try_get_by_index(0)?,
+                    name: row.try_get_by_index(1)?,
+                    organization_id: row.try_get_by_index(2)?,
+                    role: Role::parse(&row.try_get_by_index::<String>(3)?)
+                        .ok_or_else(|| AppError::internal("stored role is invalid"))?,
+                },
+                None,
+                row.try_get_by_index::<Option<i64>>(5)?,
+            )
         }
         _ => return Err(unauthenticated("the access token is invalid or expired")),
     };
@@ -146,6 +186,11 @@ async fn authenticate(
         subject,
         jti: claims.jti,
         request_id,
+        org_access: org_id.map(|org_id| OrgAccess {
+            org_id,
+            member_role,
+            data_version,
+        }),
     })
 }
 
@@ -161,9 +206,15 @@ impl FromRequest for Principal {
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
         let request_id = req.extensions().get::<RequestId>().map(|r| r.0.clone());
+        // Normalized as the handlers' `Uuid` path parameters are; anything else is left to them.
+        let org_id = req
+            .match_info()
+            .get("org_id")
+            .and_then(|v| uuid::Uuid::parse_str(v).ok())
+            .map(|id| id.to_string());
         Box::pin(async move {
             let state = state.ok_or_else(|| AppError::internal("application state missing"))?;
-            authenticate(state, header, request_id).await
+            authenticate(state, header, request_id, org_id).await
         })
     }
 }

@@ -26,6 +26,26 @@ pub async fn access<C: ConnectionTrait>(
     org_id: &str,
 ) -> Result<(Role, i64)> {
     let not_found = AppError::NotFound("organization");
+    // Read with the principal when the request's path names this organization.
+    if let Some(known) = principal.org_access.as_ref().filter(|a| a.org_id == org_id) {
+        let version = known.data_version.ok_or(not_found)?;
+        return match &principal.subject {
+            Subject::ServiceAccount {
+                organization_id,
+                role,
+                ..
+            } if organization_id == org_id => Ok((*role, version)),
+            Subject::ServiceAccount { .. } => Err(AppError::NotFound("organization")),
+            Subject::User {
+                is_platform_admin: true,
+                ..
+            } => Ok((Role::Admin, version)),
+            Subject::User { .. } => known
+                .member_role
+                .map(|role| (role, version))
+                .ok_or(AppError::NotFound("organization")),
+        };
+    }
     let version = entity::organization::Entity::find_by_id(org_id.to_owned())
         .select_only()
         .column(entity::organization::Column::DataVersion)

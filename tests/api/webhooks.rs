@@ -787,6 +787,7 @@ async fn a_rolled_back_change_emits_nothing() {
         },
         jti: "test".to_owned(),
         request_id: None,
+        org_access: None,
     };
     let new = |title: &str| findings::NewFinding {
         title: title.to_owned(),
@@ -1069,6 +1070,7 @@ async fn two_workers_deliver_each_of_500_events_exactly_once() {
         },
         jti: "test".to_owned(),
         request_id: None,
+        org_access: None,
     };
     for batch in 0..5 {
         let txn = db::begin_write(&app.state.db).await.unwrap();
