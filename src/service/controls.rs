@@ -409,7 +409,9 @@ pub struct ControlFilter {
     pub updated_since: Option<DateTime<Utc>>,
 }
 
-/// Controls, oldest first, filtered; four queries whatever the page size.
+/// Controls, oldest first, filtered, whatever the page size: one query for the page, two more
+/// when the organization's stats are not cached, and one for the role and data version unless
+/// the caller's principal brought them.
 pub async fn list(
     db_conn: &DatabaseConnection,
     cache: &StatsCache,
