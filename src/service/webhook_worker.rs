@@ -222,6 +222,19 @@ impl Worker {
         } else {
             ""
         };
+        // A read first: an idle queue costs no write lock (on SQLite, no writer turn).
+        let due = webhook_delivery::Entity::find()
+            .select_only()
+            .column(webhook_delivery::Column::Id)
+            .filter(webhook_delivery::Column::Status.eq(PENDING))
+            .filter(webhook_delivery::Column::NextAttemptAt.lte(now))
+            .limit(1)
+            .into_tuple::<String>()
+            .one(&self.db)
+            .await?;
+        if due.is_none() {
+            return Ok(Vec::new());
+        }
         let sql = format!(
             "UPDATE webhook_deliveries SET lease_owner = ?, lease_until = ? \
              WHERE id IN (SELECT d.id FROM webhook_deliveries d \
@@ -232,8 +245,9 @@ impl Worker {
              AND (lease_until IS NULL OR lease_until < ?) \
              RETURNING id"
         );
-        let rows = self
-            .db
+        // In a write transaction like every other writer (on SQLite: in its turn).
+        let txn = db::begin_write(&self.db).await?;
+        let rows = txn
             .query_all_raw(statement(
                 backend,
                 &sql,
@@ -249,6 +263,7 @@ impl Worker {
                 ],
             ))
             .await?;
+        txn.commit().await?;
         let ids = rows
             .iter()
             .map(|row| row.try_get::<String>("", "id"))
