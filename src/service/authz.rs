@@ -1,6 +1,6 @@
 //! Authorization decisions: the caller's role in an organization (404 when none) and role checks (403).
 
-use sea_orm::{ConnectionTrait, EntityTrait, QuerySelect};
+use sea_orm::ConnectionTrait;
 
 use crate::{
     auth::{Principal, Subject},
@@ -26,69 +26,56 @@ pub async fn access<C: ConnectionTrait>(
     org_id: &str,
 ) -> Result<(Role, i64)> {
     let not_found = AppError::NotFound("organization");
+    if let Subject::ServiceAccount {
+        organization_id, ..
+    } = &principal.subject
+        && organization_id != org_id
+    {
+        return Err(not_found);
+    }
     // Read with the principal when the request's path names this organization.
-    if let Some(known) = principal.org_access.as_ref().filter(|a| a.org_id == org_id) {
-        let version = known.data_version.ok_or(not_found)?;
-        return match &principal.subject {
-            Subject::ServiceAccount {
-                organization_id,
-                role,
-                ..
-            } if organization_id == org_id => Ok((*role, version)),
-            Subject::ServiceAccount { .. } => Err(AppError::NotFound("organization")),
-            Subject::User {
-                is_platform_admin: true,
-                ..
-            } => Ok((Role::Admin, version)),
-            Subject::User { .. } => known
-                .member_role
-                .map(|role| (role, version))
-                .ok_or(AppError::NotFound("organization")),
-        };
-    }
-    let version = entity::organization::Entity::find_by_id(org_id.to_owned())
-        .select_only()
-        .column(entity::organization::Column::DataVersion)
-        .into_tuple::<i64>();
-    match &principal.subject {
-        Subject::ServiceAccount {
-            organization_id,
-            role,
-            ..
-        } => {
-            if organization_id != org_id {
-                return Err(not_found);
-            }
-            let version = version.one(conn).await?.ok_or(not_found)?;
-            Ok((*role, version))
-        }
+    let (member_role, version) = match principal.org_access.as_ref().filter(|a| a.org_id == org_id)
+    {
+        Some(known) => (known.member_role, known.data_version),
+        None => standing(conn, principal, org_id).await?,
+    };
+    let version = version.ok_or(not_found)?;
+    let role = match &principal.subject {
+        Subject::ServiceAccount { role, .. } => *role,
         Subject::User {
-            id,
-            is_platform_admin,
+            is_platform_admin: true,
             ..
-        } => {
-            if *is_platform_admin {
-                let version = version.one(conn).await?.ok_or(not_found)?;
-                return Ok((Role::Admin, version));
-            }
-            let backend = conn.get_database_backend();
-            let row = conn
-                .query_one_raw(statement(
-                    backend,
-                    "SELECT m.role, o.data_version FROM memberships m \
-                     JOIN organizations o ON o.id = m.organization_id \
-                     WHERE m.organization_id = ? AND m.user_id = ?",
-                    vec![org_id.into(), id.as_str().into()],
-                ))
-                .await?
-                .ok_or(not_found)?;
-            let role: String = row.try_get_by_index(0)?;
-            let version: i64 = row.try_get_by_index(1)?;
-            let role =
-                Role::parse(&role).ok_or_else(|| AppError::internal("stored role is invalid"))?;
-            Ok((role, version))
-        }
-    }
+        } => Role::Admin,
+        Subject::User { .. } => member_role.ok_or(AppError::NotFound("organization"))?,
+    };
+    Ok((role, version))
+}
+
+/// The user's membership role in the organization (none for service accounts) and its data
+/// version (none when it does not exist): the same sub-selects as the principal's statement.
+async fn standing<C: ConnectionTrait>(
+    conn: &C,
+    principal: &Principal,
+    org_id: &str,
+) -> Result<(Option<Role>, Option<i64>)> {
+    let row = conn
+        .query_one_raw(statement(
+            conn.get_database_backend(),
+            "SELECT (SELECT m.role FROM memberships m WHERE m.organization_id = ? AND m.user_id = ?), \
+             (SELECT o.data_version FROM organizations o WHERE o.id = ?)",
+            vec![
+                org_id.into(),
+                principal.user_id().unwrap_or_default().into(),
+                org_id.into(),
+            ],
+        ))
+        .await?
+        .ok_or_else(|| AppError::internal("a scalar query returned no row"))?;
+    let role = row
+        .try_get_by_index::<Option<String>>(0)?
+        .map(|r| Role::parse(&r).ok_or_else(|| AppError::internal("stored role is invalid")))
+        .transpose()?;
+    Ok((role, row.try_get_by_index::<Option<i64>>(1)?))
 }
 
 /// The caller's role in `org_id`, required to allow `action` (403 otherwise).

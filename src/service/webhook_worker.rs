@@ -531,10 +531,7 @@ impl Worker {
             .await?;
         Ok(rows
             .into_iter()
-            .filter(|(_, events)| {
-                serde_json::from_str::<Vec<String>>(events)
-                    .is_ok_and(|names| names.iter().any(|n| n == event.as_str()))
-            })
+            .filter(|(_, events)| webhooks::subscribes(events, event))
             .map(|(org, _)| org)
             .collect())
     }

@@ -65,6 +65,12 @@ pub fn events_of(endpoint: &webhook_endpoint::Model) -> Result<Vec<EventType>> {
     Ok(names.iter().filter_map(|n| EventType::parse(n)).collect())
 }
 
+/// Whether an endpoint's stored event list (a JSON array) includes `event`.
+pub fn subscribes(events: &str, event: EventType) -> bool {
+    serde_json::from_str::<Vec<String>>(events)
+        .is_ok_and(|names| names.iter().any(|n| n == event.as_str()))
+}
+
 /// Queues `event` for every enabled endpoint of the organization that subscribes to it; call it
 /// inside the transaction of the change, so that a rolled-back change emits nothing. Costs one
 /// query when nobody listens.
@@ -85,10 +91,7 @@ pub async fn emit<C: ConnectionTrait>(
         .await?;
     let targets: Vec<String> = endpoints
         .into_iter()
-        .filter(|(_, events)| {
-            serde_json::from_str::<Vec<String>>(events)
-                .is_ok_and(|names| names.iter().any(|n| n == event.as_str()))
-        })
+        .filter(|(_, events)| subscribes(events, event))
         .map(|(id, _)| id)
         .collect();
     if targets.is_empty() {

@@ -194,6 +194,37 @@ async fn new_finding(app: &TestApp, org: &str, title: &str) -> String {
     body(res).await["id"].as_str().expect("id").to_owned()
 }
 
+/// The bootstrap admin as a principal, for calling the service layer directly.
+fn admin_principal(app: &TestApp) -> Principal {
+    Principal {
+        subject: Subject::User {
+            id: app.admin_id.clone(),
+            email: crate::helpers::ADMIN_EMAIL.to_owned(),
+            name: "Admin".to_owned(),
+            is_platform_admin: true,
+        },
+        jti: "test".to_owned(),
+        request_id: None,
+        org_access: None,
+    }
+}
+
+/// A finding to raise through the service layer.
+fn finding_input(title: &str) -> findings::NewFinding {
+    findings::NewFinding {
+        title: title.to_owned(),
+        description: None,
+        finding_type: FindingType::Observation,
+        source: FindingSource::InternalAudit,
+        control_ids: Vec::new(),
+        owner: None,
+        due_date: None,
+        root_cause: None,
+        corrective_action: None,
+        external_ref: None,
+    }
+}
+
 async fn deliveries(app: &TestApp, org: &str, webhook: &str) -> Vec<Value> {
     let res = app
         .get(
@@ -778,32 +809,10 @@ async fn a_rolled_back_change_emits_nothing() {
     let receiver = Receiver::start().await;
     let org = app.organization("Rollback").await;
     register(&app, &org, &receiver.url, &["finding.created"]).await;
-    let admin = Principal {
-        subject: Subject::User {
-            id: app.admin_id.clone(),
-            email: crate::helpers::ADMIN_EMAIL.to_owned(),
-            name: "Admin".to_owned(),
-            is_platform_admin: true,
-        },
-        jti: "test".to_owned(),
-        request_id: None,
-        org_access: None,
-    };
-    let new = |title: &str| findings::NewFinding {
-        title: title.to_owned(),
-        description: None,
-        finding_type: FindingType::MajorNonconformity,
-        source: FindingSource::InternalAudit,
-        control_ids: Vec::new(),
-        owner: None,
-        due_date: None,
-        root_cause: None,
-        corrective_action: None,
-        external_ref: None,
-    };
+    let admin = admin_principal(&app);
     // The finding and its event are written, then the transaction fails and rolls back.
     let txn = db::begin_write(&app.state.db).await.unwrap();
-    findings::create(&txn, &admin, &org, new("Rolled back"))
+    findings::create(&txn, &admin, &org, finding_input("Rolled back"))
         .await
         .unwrap();
     assert_eq!(
@@ -833,7 +842,7 @@ async fn a_rolled_back_change_emits_nothing() {
     assert_problem(res, 422).await;
     // A committed one is delivered, and it is the only request the receiver ever sees.
     let txn = db::begin_write(&app.state.db).await.unwrap();
-    findings::create(&txn, &admin, &org, new("Committed"))
+    findings::create(&txn, &admin, &org, finding_input("Committed"))
         .await
         .unwrap();
     txn.commit().await.unwrap();
@@ -1061,17 +1070,7 @@ async fn two_workers_deliver_each_of_500_events_exactly_once() {
     let receiver = Receiver::start().await;
     let org = app.organization("Throughput").await;
     let (webhook, _) = register(&app, &org, &receiver.url, &["finding.created"]).await;
-    let admin = Principal {
-        subject: Subject::User {
-            id: app.admin_id.clone(),
-            email: crate::helpers::ADMIN_EMAIL.to_owned(),
-            name: "Admin".to_owned(),
-            is_platform_admin: true,
-        },
-        jti: "test".to_owned(),
-        request_id: None,
-        org_access: None,
-    };
+    let admin = admin_principal(&app);
     for batch in 0..5 {
         let txn = db::begin_write(&app.state.db).await.unwrap();
         for i in 0..100 {
@@ -1079,18 +1078,7 @@ async fn two_workers_deliver_each_of_500_events_exactly_once() {
                 &txn,
                 &admin,
                 &org,
-                findings::NewFinding {
-                    title: format!("Finding {batch}-{i}"),
-                    description: None,
-                    finding_type: FindingType::Observation,
-                    source: FindingSource::InternalAudit,
-                    control_ids: Vec::new(),
-                    owner: None,
-                    due_date: None,
-                    root_cause: None,
-                    corrective_action: None,
-                    external_ref: None,
-                },
+                finding_input(&format!("Finding {batch}-{i}")),
             )
             .await
             .unwrap();
