@@ -1,10 +1,12 @@
-//! Readiness latency benchmark: an organization with all three frameworks, 5,000 evidence items
-//! and 1,000 findings (seeded through the service layer), then sequential HTTP requests for the
-//! readiness report and the summary, on SQLite and on PostgreSQL. Prints median, p99 and mean.
+//! Readiness cost benchmark: organizations with all three frameworks and 1×, 10× (and, when
+//! asked, 100×) the standard 5,000 evidence items and 1,000 findings, seeded through the service
+//! layer, then sequential HTTP requests for the readiness report. Each measured request follows
+//! a change to a control (untimed), so the report is computed from the data, not served from the
+//! cache; the cached report is measured too. Prints median, p99 and the growth against 1×.
 //!
-//! `cargo bench --bench readiness` (PostgreSQL from `ANNEXA_BENCH_POSTGRES_URL`, default
-//! `postgres://postgres@127.0.0.1:5432/postgres`; skipped when unreachable). `BENCH_SCALE=10`
-//! multiplies the dataset, `BENCH_REQUESTS` sets the number of measured requests (default 300).
+//! `cargo bench --bench readiness`. Environment: `BENCH_SCALES` (`1,10`), `BENCH_BACKENDS`
+//! (`sqlite,postgres`), `BENCH_REQUESTS` (100 per scale), `ANNEXA_BENCH_POSTGRES_URL`
+//! (`postgres://postgres@127.0.0.1:5432/postgres`; PostgreSQL is skipped when unreachable).
 
 use std::time::{Duration, Instant};
 
@@ -18,7 +20,6 @@ use sea_orm::{ConnectionTrait, Database};
 struct Stats {
     median: Duration,
     p99: Duration,
-    mean: Duration,
 }
 
 fn stats(mut samples: Vec<Duration>) -> Stats {
@@ -28,7 +29,6 @@ fn stats(mut samples: Vec<Duration>) -> Stats {
     Stats {
         median: at(0.5),
         p99: at(0.99),
-        mean: samples.iter().sum::<Duration>() / n as u32,
     }
 }
 
@@ -36,73 +36,81 @@ fn ms(d: Duration) -> String {
     format!("{:.2} ms", d.as_secs_f64() * 1000.0)
 }
 
+/// One backend: a server on `url`, then per scale an organization seeded and measured.
 async fn run(
     backend: &str,
     url: &str,
-    scale: usize,
+    scales: &[usize],
     requests: usize,
 ) -> Result<(), Box<dyn std::error::Error>> {
     let mut settings = Settings::with_database(url);
     settings.bootstrap_admin_email = Some("bench@annexa.test".into());
     settings.bootstrap_admin_password = Some("bench password 123".into());
+    // Nothing else computes reports meanwhile (the worker's readiness watcher would).
+    settings.webhook_worker = false;
     let app = Application::build(settings).await?;
     let base = format!("http://127.0.0.1:{}", app.port());
     let state = app.state().clone();
     tokio::spawn(app.run_until_stopped());
-
-    let started = Instant::now();
-    let seeded = seed_organization(
-        &state.db,
-        "Bench org",
-        &SeedSpec::standard(scale),
-        "bench password 123",
-        42,
-    )
-    .await?;
-    let seeding = started.elapsed();
-    let token = state
-        .jwt
-        .issue(format!("user:{}", seeded.auditor_user_id))?
-        .0;
     let client = reqwest::Client::new();
-    let org = seeded.org_id;
-    for (name, path) in [
-        (
-            "GET …/readiness/iso27001-2022",
-            format!("/api/v1/organizations/{org}/readiness/iso27001-2022"),
-        ),
-        (
-            "GET …/readiness (3 frameworks)",
-            format!("/api/v1/organizations/{org}/readiness"),
-        ),
-    ] {
-        let url = format!("{base}{path}");
-        for _ in 0..20 {
+    let mut base_median = None;
+    for (n, &scale) in scales.iter().enumerate() {
+        let started = Instant::now();
+        let seeded = seed_organization(
+            &state.db,
+            &format!("Bench org {scale}x"),
+            &SeedSpec::standard(scale),
+            "bench password 123",
+            42 + n as u64,
+        )
+        .await?;
+        let seeding = started.elapsed();
+        let token = |user: &str| state.jwt.issue(format!("user:{user}")).map(|t| t.0);
+        let (reader, editor) = (
+            token(&seeded.auditor_user_id)?,
+            token(&seeded.editor_user_id)?,
+        );
+        let org = &seeded.org_id;
+        let report = format!("{base}/api/v1/organizations/{org}/readiness/iso27001-2022");
+        let control = format!(
+            "{base}/api/v1/organizations/{org}/controls/{}",
+            seeded.control_ids.first().ok_or("no control")?
+        );
+        let mut computed = Vec::with_capacity(requests);
+        let mut cached = Vec::with_capacity(requests);
+        for i in 0..requests + 5 {
+            // A change moves the organization's data version: the next report is computed.
             client
-                .get(&url)
-                .bearer_auth(&token)
+                .patch(&control)
+                .bearer_auth(&editor)
+                .json(&serde_json::json!({"notes": format!("bench {i}")}))
                 .send()
                 .await?
                 .error_for_status()?;
+            for samples in [&mut computed, &mut cached] {
+                let t = Instant::now();
+                let res = client
+                    .get(&report)
+                    .bearer_auth(&reader)
+                    .send()
+                    .await?
+                    .error_for_status()?;
+                res.bytes().await?;
+                if i >= 5 {
+                    samples.push(t.elapsed());
+                }
+            }
         }
-        let mut samples = Vec::with_capacity(requests);
-        for _ in 0..requests {
-            let t = Instant::now();
-            let res = client
-                .get(&url)
-                .bearer_auth(&token)
-                .send()
-                .await?
-                .error_for_status()?;
-            res.bytes().await?;
-            samples.push(t.elapsed());
-        }
-        let s = stats(samples);
+        let (computed, cached) = (stats(computed), stats(cached));
+        let base = *base_median.get_or_insert(computed.median);
         println!(
-            "| {backend} | {scale}× | {name} | {} | {} | {} | {:.1} s |",
-            ms(s.median),
-            ms(s.p99),
-            ms(s.mean),
+            "| {backend} | {scale}× | {} | {} | {} | {} | {} | {:.1}× | {:.1} s |",
+            5000 * scale,
+            1000 * scale,
+            ms(computed.median),
+            ms(computed.p99),
+            ms(cached.median),
+            computed.median.as_secs_f64() / base.as_secs_f64(),
             seeding.as_secs_f64()
         );
     }
@@ -111,33 +119,42 @@ async fn run(
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let scale: usize = std::env::var("BENCH_SCALE")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(1);
+    let scales: Vec<usize> = std::env::var("BENCH_SCALES")
+        .unwrap_or_else(|_| "1,10".into())
+        .split(',')
+        .filter_map(|v| v.trim().parse().ok())
+        .collect();
+    let backends = std::env::var("BENCH_BACKENDS").unwrap_or_else(|_| "sqlite,postgres".into());
     let requests: usize = std::env::var("BENCH_REQUESTS")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(300);
+        .unwrap_or(100);
     println!(
-        "Readiness latency, {requests} sequential requests after 20 warm-up ones; dataset: 3 frameworks (288 controls), {} evidence, {} findings.\n",
-        5000 * scale,
-        1000 * scale
+        "Readiness report GET …/readiness/iso27001-2022, {requests} sequential requests per scale, \
+         each after a change to a control (computed) and once more (cached); 3 frameworks (288 controls).\n"
     );
-    println!("| backend | scale | request | median | p99 | mean | seeding |");
-    println!("| --- | --- | --- | --- | --- | --- | --- |");
+    println!(
+        "| backend | scale | evidence | findings | computed median | computed p99 | cached median | computed vs 1× | seeding |"
+    );
+    println!("| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
 
-    let dir = std::env::temp_dir().join(format!("annexa-bench-{}", uuid::Uuid::now_v7().simple()));
-    std::fs::create_dir_all(&dir)?;
-    run(
-        "SQLite",
-        &format!("sqlite://{}/bench.db", dir.display()),
-        scale,
-        requests,
-    )
-    .await?;
-    std::fs::remove_dir_all(&dir).ok();
-
+    if backends.contains("sqlite") {
+        let dir =
+            std::env::temp_dir().join(format!("annexa-bench-{}", uuid::Uuid::now_v7().simple()));
+        std::fs::create_dir_all(&dir)?;
+        let result = run(
+            "SQLite",
+            &format!("sqlite://{}/bench.db", dir.display()),
+            &scales,
+            requests,
+        )
+        .await;
+        std::fs::remove_dir_all(&dir).ok();
+        result?;
+    }
+    if !backends.contains("postgres") {
+        return Ok(());
+    }
     let admin_url = std::env::var("ANNEXA_BENCH_POSTGRES_URL")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
     match Database::connect(&admin_url).await {
@@ -148,7 +165,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 .await?;
             let mut url = url::Url::parse(&admin_url)?;
             url.set_path(&format!("/{name}"));
-            let result = run("PostgreSQL", url.as_str(), scale, requests).await;
+            let result = run("PostgreSQL", url.as_str(), &scales, requests).await;
             admin
                 .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
                 .await

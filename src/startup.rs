@@ -22,7 +22,7 @@ use crate::{
     config::Settings,
     db,
     error::{self, AppError},
-    service::{identity, readiness, tokens, webhook_worker, webhooks},
+    service::{identity, page_cache::PageCache, readiness, tokens, webhook_worker, webhooks},
     state::AppState,
     telemetry::{self, AnnexaRootSpan},
 };
@@ -110,6 +110,9 @@ pub async fn prepare(settings: Settings) -> Result<AppState, StartupError> {
         );
     }
     Ok(AppState {
+        pages: Arc::new(PageCache::new(
+            settings.page_cache_mb as usize * 1024 * 1024,
+        )),
         jwt: Arc::new(JwtKeys::new(&secret, settings.access_token_ttl)),
         db: db_conn,
         settings: Arc::new(settings),

@@ -7,7 +7,7 @@ use sea_orm::DatabaseConnection;
 use crate::{
     auth::jwt::JwtKeys,
     config::Settings,
-    service::{readiness::ReadinessCache, stats::StatsCache},
+    service::{page_cache::PageCache, readiness::ReadinessCache, stats::StatsCache},
 };
 
 /// What every handler can reach: the database pool, the token keys and the settings.
@@ -22,4 +22,6 @@ pub struct AppState {
     pub readiness: Arc<ReadinessCache>,
     /// Per-control evidence and finding counts, valid while their organization's data is unchanged.
     pub stats: Arc<StatsCache>,
+    /// Rendered list pages, valid while their organization's data is unchanged.
+    pub pages: Arc<PageCache>,
 }

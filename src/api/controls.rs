@@ -9,7 +9,7 @@ use uuid::Uuid;
 use crate::{
     api::{
         body::Body,
-        pagination::{PageQuery, list_response},
+        pagination::{PageQuery, cached_list_response, list_response},
         responses::{
             BadRequest, Conflict, Forbidden, IdempotencyHeader, IfMatchHeader, NotFound,
             PayloadTooLarge, PreconditionFailed, UnprocessableEntity, UnsupportedMediaType,
@@ -330,16 +330,15 @@ pub async fn control_list(
         has_valid_evidence: q.has_valid_evidence,
         updated_since: q.updated_since,
     };
-    let page = controls::list(
-        &state.db,
-        &state.stats,
-        &principal,
-        &path.to_string(),
-        &filter,
-        &page.request()?,
-    )
-    .await?;
-    Ok(list_response(&req, control_page(page)?))
+    let page = page.request()?;
+    let org_id = path.to_string();
+    let version = controls::readable_version(&state.db, &principal, &org_id).await?;
+    cached_list_response(&state.pages, &req, &org_id, version, async || {
+        let (page, fresh_until) =
+            controls::list_at(&state.db, &state.stats, &org_id, version, &filter, &page).await?;
+        Ok((control_page(page)?, fresh_until))
+    })
+    .await
 }
 
 /// A custom control to add to an adopted framework.

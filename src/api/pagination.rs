@@ -6,9 +6,14 @@ use base64::Engine;
 use serde::{Deserialize, Serialize};
 use utoipa::IntoParams;
 
+use chrono::{DateTime, Utc};
+
 use crate::{
     error::{AppError, Result},
-    service::page::{DEFAULT_LIMIT, MAX_LIMIT, Page, PageRequest},
+    service::{
+        page::{DEFAULT_LIMIT, MAX_LIMIT, Page, PageRequest},
+        page_cache::{CachedPage, PageCache},
+    },
 };
 
 const CURSOR_PREFIX: &str = "c1:";
@@ -65,24 +70,66 @@ pub fn list_response<T: Serialize>(req: &HttpRequest, page: Page<T>) -> HttpResp
     let next_cursor = page.next_after.as_deref().map(encode_cursor);
     let mut builder = HttpResponse::Ok();
     if let Some(cursor) = &next_cursor {
-        let mut query: Vec<(String, String)> =
-            url::form_urlencoded::parse(req.query_string().as_bytes())
-                .filter(|(k, _)| k != "cursor")
-                .map(|(k, v)| (k.into_owned(), v.into_owned()))
-                .collect();
-        query.push(("cursor".to_owned(), cursor.clone()));
-        let encoded = url::form_urlencoded::Serializer::new(String::new())
-            .extend_pairs(query)
-            .finish();
-        builder.insert_header((
-            header::LINK,
-            format!("<{}?{}>; rel=\"next\"", req.path(), encoded),
-        ));
+        builder.insert_header((header::LINK, next_link(req, cursor)));
     }
     builder.json(ListBody {
         items: page.items,
         next_cursor,
     })
+}
+
+/// `<path?query with this cursor>; rel="next"`.
+fn next_link(req: &HttpRequest, cursor: &str) -> String {
+    let mut query: Vec<(String, String)> =
+        url::form_urlencoded::parse(req.query_string().as_bytes())
+            .filter(|(k, _)| k != "cursor")
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
+    query.push(("cursor".to_owned(), cursor.to_owned()));
+    let encoded = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(query)
+        .finish();
+    format!("<{}?{}>; rel=\"next\"", req.path(), encoded)
+}
+
+/// Like [`list_response`], through the organization's page cache: the page stored for this list
+/// and query string at `data_version` when it is still true, or the one `render` makes (with
+/// the time it stops being true), rendered once and stored.
+pub async fn cached_list_response<T: Serialize>(
+    pages: &PageCache,
+    req: &HttpRequest,
+    org_id: &str,
+    data_version: i64,
+    render: impl AsyncFnOnce() -> Result<(Page<T>, DateTime<Utc>)>,
+) -> Result<HttpResponse> {
+    let key = format!("{}?{}", req.path(), req.query_string());
+    if let Some(hit) = pages.get(org_id, &key, data_version, Utc::now()) {
+        return Ok(page_response(&hit));
+    }
+    let (page, fresh_until) = render().await?;
+    let next_cursor = page.next_after.as_deref().map(encode_cursor);
+    let rendered = CachedPage {
+        link: next_cursor.as_deref().map(|c| next_link(req, c)),
+        body: serde_json::to_vec(&ListBody {
+            items: page.items,
+            next_cursor,
+        })
+        .map_err(AppError::internal)?
+        .into(),
+    };
+    let response = page_response(&rendered);
+    pages.put(org_id, &key, data_version, fresh_until, rendered);
+    Ok(response)
+}
+
+fn page_response(page: &CachedPage) -> HttpResponse {
+    let mut builder = HttpResponse::Ok();
+    if let Some(link) = &page.link {
+        builder.insert_header((header::LINK, link.as_str()));
+    }
+    builder
+        .content_type(mime::APPLICATION_JSON)
+        .body(page.body.clone())
 }
 
 /// Declares the OpenAPI schema of a list page of `$item`.

@@ -409,18 +409,32 @@ pub struct ControlFilter {
     pub updated_since: Option<DateTime<Utc>>,
 }
 
-/// Controls, oldest first, filtered, whatever the page size: one query for the page, two more
-/// when the organization's stats are not cached, and one for the role and data version unless
-/// the caller's principal brought them.
-pub async fn list(
+/// The organization's data version, when the caller may read its controls (a page rendered at
+/// that version may be served again until the data or the clock moves on).
+pub async fn readable_version(
     db_conn: &DatabaseConnection,
-    cache: &StatsCache,
     principal: &Principal,
     org_id: &str,
+) -> Result<i64> {
+    Ok(
+        authz::authorize_versioned(db_conn, principal, org_id, Action::Read)
+            .await?
+            .1,
+    )
+}
+
+/// A page of controls, oldest first, filtered, for a caller authorized at `version` (see
+/// [`readable_version`]), and until when it stays true (the next evidence expiry, at most the
+/// stats' maximum age). Whatever the page size: one query for the page, two more when the
+/// organization's stats are not cached.
+pub async fn list_at(
+    db_conn: &DatabaseConnection,
+    cache: &StatsCache,
+    org_id: &str,
+    version: i64,
     filter: &ControlFilter,
     page: &PageRequest,
-) -> Result<Page<ControlView>> {
-    let (_, version) = authz::authorize_versioned(db_conn, principal, org_id, Action::Read).await?;
+) -> Result<(Page<ControlView>, DateTime<Utc>)> {
     let mut query = control::Entity::find();
     if let Some(framework) = &filter.framework {
         query = query.filter(control::Column::FrameworkKey.eq(framework.as_str()));
@@ -504,10 +518,11 @@ pub async fn list(
     )
     .await?;
     let stats = stats::org_stats(db_conn, cache, org_id, version).await?;
-    Ok(Page {
+    let page = Page {
         items: views_from(rows.items, &stats)?,
         next_after: rows.next_after,
-    })
+    };
+    Ok((page, stats.fresh_until))
 }
 
 /// Finds a control of the organization (404 otherwise).

@@ -9,6 +9,7 @@ pub mod findings;
 pub mod idempotency;
 pub mod identity;
 pub mod page;
+pub mod page_cache;
 pub mod readiness;
 pub mod sql;
 pub mod stats;

@@ -835,3 +835,52 @@ async fn expired_evidence_does_not_count() {
         (Some(1), Some(0.5))
     );
 }
+
+#[tokio::test]
+async fn a_served_again_control_page_ends_when_evidence_expires() {
+    let app = TestApp::spawn().await;
+    let org = org_with_iso(&app).await;
+    let control = control_id(&app, &org.id, "A.8.15").await;
+    let valid_until = chrono::Utc::now() + chrono::Duration::seconds(2);
+    let evidence = create_evidence(
+        &app,
+        &org.id,
+        &org.editor.token,
+        json!({"control_ids": [control], "valid_until": valid_until.to_rfc3339()}),
+    )
+    .await;
+    let review = format!(
+        "/api/v1/organizations/{}/evidence/{}/review",
+        org.id,
+        evidence["id"].as_str().expect("id")
+    );
+    let res = app
+        .send_json(
+            Method::POST,
+            &review,
+            &org.auditor.token,
+            &json!({"decision": "accepted"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let path = format!(
+        "/api/v1/organizations/{}/controls?has_valid_evidence=true",
+        org.id
+    );
+    let ids = async || {
+        let page = body(app.get(&path, &org.editor.token).await).await;
+        page["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .map(|c| c["id"].as_str().expect("id").to_owned())
+            .collect::<Vec<_>>()
+    };
+    // Rendered, then served again from the page cache: nothing changed meanwhile.
+    assert_eq!(ids().await, vec![control.clone()]);
+    assert_eq!(ids().await, vec![control.clone()]);
+    // No write happens, but the evidence expires: the stored page is no longer served.
+    let wait = valid_until - chrono::Utc::now() + chrono::Duration::milliseconds(300);
+    tokio::time::sleep(wait.to_std().unwrap_or_default()).await;
+    assert_eq!(ids().await, Vec::<String>::new());
+}
