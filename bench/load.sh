@@ -57,6 +57,21 @@ print(f"{header}.{claims}.{signature}")
 PY
 }
 
+# Starts the release server on $URL (extra settings from the caller's environment).
+start_server() {
+  # As in the Dockerfile: glibc returns Argon2's 19 MiB buffers after each login.
+  MALLOC_MMAP_THRESHOLD_=131072 ANNEXA_DATABASE_URL="$URL" ANNEXA_BIND="127.0.0.1:$PORT" RUST_LOG=warn \
+    ANNEXA_JWT_SECRET="$SECRET" target/release/annexa serve >"$WORK/server.log" 2>&1 &
+  SERVER_PID=$!
+  for _ in $(seq 1 120); do curl -sf "$BASE/readyz" >/dev/null && break; sleep 0.5; done
+  curl -sf "$BASE/readyz" >/dev/null
+  sleep 1
+}
+
+stop_server() {
+  kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true; SERVER_PID=""
+}
+
 # measure NAME METHOD PATH TOKEN [BODY] [CONTENT_TYPE] → a table row
 measure() {
   local name=$1 method=$2 path=$3 token=$4 body=${5:-} ctype=${6:-application/json} log="$WORK/wrk.log"
@@ -103,13 +118,7 @@ for BACKEND in $BACKENDS; do
   WRITE_TOKEN=$(mint "$(field editor "$SMALL")")
   LOGIN_EMAIL=$(field auditor_email "$SMALL")
 
-  # As in the Dockerfile: glibc returns Argon2's 19 MiB buffers after each login.
-  MALLOC_MMAP_THRESHOLD_=131072 ANNEXA_DATABASE_URL="$URL" ANNEXA_BIND="127.0.0.1:$PORT" RUST_LOG=warn \
-    ANNEXA_JWT_SECRET="$SECRET" target/release/annexa serve >"$WORK/server.log" 2>&1 &
-  SERVER_PID=$!
-  for _ in $(seq 1 120); do curl -sf "$BASE/readyz" >/dev/null && break; sleep 0.5; done
-  curl -sf "$BASE/readyz" >/dev/null
-  sleep 1
+  start_server
   idle=$(rss_mb)
 
   measure "GET /healthz" GET /healthz ""
@@ -131,7 +140,13 @@ for BACKEND in $BACKENDS; do
     measure "GET …/evidence?limit=100 (${scale}× org)" GET "/api/v1/organizations/$BIG_ORG/evidence?limit=100" "$BIG_TOKEN"
   fi
   echo "- $BACKEND: seeded in ${seeded_in} s; idle RSS after start ${idle} MB, peak $(hwm_mb) MB, anonymous at the end $(anon_mb) MB" | tee -a "$WORK/notes.md"
-  kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true; SERVER_PID=""
+  stop_server
+
+  # What a control-list page costs when it is rendered (after every change, or a query not asked
+  # before): the same request with the page cache turned off.
+  ANNEXA_PAGE_CACHE_MB=0 start_server
+  measure "GET …/controls?limit=100 (page cache off)" GET "/api/v1/organizations/$ORG/controls?limit=100" "$READ_TOKEN"
+  stop_server
 done
 
 {
