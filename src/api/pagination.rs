@@ -3,10 +3,9 @@
 
 use actix_web::{HttpRequest, HttpResponse, http::header};
 use base64::Engine;
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::IntoParams;
-
-use chrono::{DateTime, Utc};
 
 use crate::{
     error::{AppError, Result},

@@ -73,6 +73,22 @@ async fn create_evidence(app: &TestApp, org: &str, token: &str, extra: Value) ->
     body(res).await
 }
 
+/// The organization's auditor accepts the evidence (200).
+async fn accept(app: &TestApp, org: &Org, evidence_id: &str) {
+    let res = app
+        .send_json(
+            Method::POST,
+            &format!(
+                "/api/v1/organizations/{}/evidence/{evidence_id}/review",
+                org.id
+            ),
+            &org.auditor.token,
+            &json!({"decision": "accepted"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+}
+
 fn sha256_hex(bytes: &[u8]) -> String {
     Sha256::digest(bytes)
         .iter()
@@ -688,14 +704,7 @@ async fn archiving_hides_evidence_from_lists_and_scores() {
     )
     .await;
     let id = evidence["id"].as_str().expect("id");
-    let review = format!("/api/v1/organizations/{}/evidence/{id}/review", org.id);
-    app.send_json(
-        Method::POST,
-        &review,
-        &org.auditor.token,
-        &json!({"decision": "accepted"}),
-    )
-    .await;
+    accept(&app, &org, id).await;
     let scored = body(app.get(&control_path, &org.editor.token).await).await;
     assert_eq!(
         (scored["evidence_count"].as_i64(), scored["score"].as_f64()),
@@ -817,18 +826,7 @@ async fn expired_evidence_does_not_count() {
         json!({"control_ids": [control], "valid_until": past}),
     )
     .await;
-    let review = format!(
-        "/api/v1/organizations/{}/evidence/{}/review",
-        org.id,
-        evidence["id"].as_str().expect("id")
-    );
-    app.send_json(
-        Method::POST,
-        &review,
-        &org.auditor.token,
-        &json!({"decision": "accepted"}),
-    )
-    .await;
+    accept(&app, &org, evidence["id"].as_str().expect("id")).await;
     let scored = body(app.get(&control_path, &org.editor.token).await).await;
     assert_eq!(
         (scored["evidence_count"].as_i64(), scored["score"].as_f64()),
@@ -849,20 +847,7 @@ async fn a_served_again_control_page_ends_when_evidence_expires() {
         json!({"control_ids": [control], "valid_until": valid_until.to_rfc3339()}),
     )
     .await;
-    let review = format!(
-        "/api/v1/organizations/{}/evidence/{}/review",
-        org.id,
-        evidence["id"].as_str().expect("id")
-    );
-    let res = app
-        .send_json(
-            Method::POST,
-            &review,
-            &org.auditor.token,
-            &json!({"decision": "accepted"}),
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::OK);
+    accept(&app, &org, evidence["id"].as_str().expect("id")).await;
     let path = format!(
         "/api/v1/organizations/{}/controls?has_valid_evidence=true",
         org.id
