@@ -11,6 +11,11 @@ pub struct Model {
     pub evidence_id: String,
     pub organization_id: String,
     pub created_at: DateTimeUtc,
+    /// Copies of the evidence's facts (kept in step by the evidence service), read by the
+    /// per-control aggregates without touching the evidence rows.
+    pub evidence_review_status: String,
+    pub evidence_valid_until: Option<DateTimeUtc>,
+    pub evidence_archived_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

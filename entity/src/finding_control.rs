@@ -10,6 +10,10 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub control_id: String,
     pub organization_id: String,
+    /// Copies of the finding's status and type (kept in step by the findings service), read by
+    /// the per-control aggregates without touching the finding rows.
+    pub finding_status: String,
+    pub finding_type: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

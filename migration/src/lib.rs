@@ -8,6 +8,7 @@ mod m20261126_000003_catalog;
 mod m20261126_000004_controls;
 mod m20261126_000005_readiness;
 mod m20261126_000006_webhooks;
+mod m20261126_000007_link_facts;
 
 /// The ordered list of migrations applied by `annexa migrate` and at `serve` start-up.
 pub struct Migrator;
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000004_controls::Migration),
             Box::new(m20261126_000005_readiness::Migration),
             Box::new(m20261126_000006_webhooks::Migration),
+            Box::new(m20261126_000007_link_facts::Migration),
         ]
     }
 }

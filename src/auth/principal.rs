@@ -106,7 +106,7 @@ async fn authenticate(
         .map_err(|_| unauthenticated("the access token is invalid or expired"))?;
     // One statement: the subject, whether the token was revoked and, when the path names an
     // organization, the caller's membership there and the organization's data version.
-    let revoked_sql = "(SELECT COUNT(*) FROM revoked_tokens r WHERE r.jti = ?)";
+    let revoked_sql = "EXISTS (SELECT 1 FROM revoked_tokens r WHERE r.jti = ?)";
     let org = org_id.clone().unwrap_or_default();
     let version_sql = "(SELECT o.data_version FROM organizations o WHERE o.id = ?)";
     let backend = state.db.get_database_backend();
@@ -131,7 +131,7 @@ async fn authenticate(
                 ))
                 .await?
                 .ok_or_else(|| unauthenticated("the token's user no longer exists"))?;
-            if row.try_get_by_index::<i64>(4)? > 0 {
+            if row.try_get_by_index::<bool>(4)? {
                 return Err(unauthenticated("the access token has been revoked"));
             }
             let member_role = row
@@ -165,7 +165,7 @@ async fn authenticate(
                 ))
                 .await?
                 .ok_or_else(|| unauthenticated("the token's service account no longer exists"))?;
-            if row.try_get_by_index::<i64>(4)? > 0 {
+            if row.try_get_by_index::<bool>(4)? {
                 return Err(unauthenticated("the access token has been revoked"));
             }
             (

@@ -30,7 +30,7 @@ use crate::{
         version::{self, IfMatch},
     },
 };
-use entity::{control, control_evidence, evidence, framework, organization_framework, requirement};
+use entity::{control, control_evidence, framework, organization_framework, requirement};
 
 /// A control with what is linked to it and its score.
 #[derive(Debug, Clone)]
@@ -472,31 +472,15 @@ pub async fn list_at(
     if let Some(wanted) = filter.has_valid_evidence {
         let now = db::now();
         let valid = Query::select()
-            .column((
-                control_evidence::Entity,
-                control_evidence::Column::ControlId,
-            ))
+            .column(control_evidence::Column::ControlId)
             .from(control_evidence::Entity)
-            .inner_join(
-                evidence::Entity,
-                Expr::col((evidence::Entity, evidence::Column::Id)).equals((
-                    control_evidence::Entity,
-                    control_evidence::Column::EvidenceId,
-                )),
-            )
-            .and_where(
-                Expr::col((
-                    control_evidence::Entity,
-                    control_evidence::Column::OrganizationId,
-                ))
-                .eq(org_id),
-            )
-            .and_where(Expr::col((evidence::Entity, evidence::Column::ArchivedAt)).is_null())
-            .and_where(Expr::col((evidence::Entity, evidence::Column::ReviewStatus)).eq("accepted"))
+            .and_where(control_evidence::Column::OrganizationId.eq(org_id))
+            .and_where(control_evidence::Column::EvidenceArchivedAt.is_null())
+            .and_where(control_evidence::Column::EvidenceReviewStatus.eq("accepted"))
             .cond_where(
                 Condition::any()
-                    .add(Expr::col((evidence::Entity, evidence::Column::ValidUntil)).is_null())
-                    .add(Expr::col((evidence::Entity, evidence::Column::ValidUntil)).gt(now)),
+                    .add(control_evidence::Column::EvidenceValidUntil.is_null())
+                    .add(control_evidence::Column::EvidenceValidUntil.gt(now)),
             )
             .to_owned();
         query = if wanted {

@@ -224,6 +224,9 @@ pub async fn create<C: ConnectionTrait>(
                 evidence_id: Set(created.id.clone()),
                 organization_id: Set(org_id.to_owned()),
                 created_at: Set(now),
+                evidence_review_status: Set(created.review_status.clone()),
+                evidence_valid_until: Set(created.valid_until),
+                evidence_archived_at: Set(created.archived_at),
             }
         }))
         .exec_without_returning(conn)
@@ -426,6 +429,7 @@ pub async fn update(
     active.version = Set(current.version + 1);
     active.updated_at = Set(db::now());
     let updated = active.update(&txn).await?;
+    sync_link_facts(&txn, &current, &updated).await?;
     audit::record(
         &txn,
         principal,
@@ -441,6 +445,38 @@ pub async fn update(
     let view = view_one(&txn, updated).await?;
     txn.commit().await?;
     Ok(view)
+}
+
+/// Copies the evidence's review status, validity and archival onto its control links when
+/// they changed: the per-control aggregates read them there (see `service::stats`).
+async fn sync_link_facts<C: ConnectionTrait>(
+    conn: &C,
+    before: &evidence::Model,
+    after: &evidence::Model,
+) -> Result<()> {
+    if before.review_status == after.review_status
+        && before.valid_until == after.valid_until
+        && before.archived_at == after.archived_at
+    {
+        return Ok(());
+    }
+    control_evidence::Entity::update_many()
+        .col_expr(
+            control_evidence::Column::EvidenceReviewStatus,
+            Expr::value(after.review_status.clone()),
+        )
+        .col_expr(
+            control_evidence::Column::EvidenceValidUntil,
+            Expr::value(after.valid_until),
+        )
+        .col_expr(
+            control_evidence::Column::EvidenceArchivedAt,
+            Expr::value(after.archived_at),
+        )
+        .filter(control_evidence::Column::EvidenceId.eq(after.id.as_str()))
+        .exec(conn)
+        .await?;
+    Ok(())
 }
 
 /// Archives evidence (admins: deleting is theirs): kept, hidden from lists and scores.
@@ -464,7 +500,8 @@ pub async fn archive(
     active.archived_at = Set(Some(now));
     active.version = Set(current.version + 1);
     active.updated_at = Set(now);
-    active.update(&txn).await?;
+    let updated = active.update(&txn).await?;
+    sync_link_facts(&txn, &current, &updated).await?;
     audit::record(
         &txn,
         principal,
@@ -559,6 +596,7 @@ pub async fn put_content(
     active.version = Set(current.version + 1);
     active.updated_at = Set(now);
     let updated = active.update(&txn).await?;
+    sync_link_facts(&txn, &current, &updated).await?;
     audit::record(
         &txn,
         principal,
@@ -650,6 +688,7 @@ pub async fn review(
     active.version = Set(current.version + 1);
     active.updated_at = Set(now);
     let updated = active.update(&txn).await?;
+    sync_link_facts(&txn, &current, &updated).await?;
     audit::record(
         &txn,
         principal,
@@ -721,6 +760,9 @@ async fn set_link(
             evidence_id: Set(evidence_id.to_owned()),
             organization_id: Set(org_id.to_owned()),
             created_at: Set(now),
+            evidence_review_status: Set(evidence.review_status.clone()),
+            evidence_valid_until: Set(evidence.valid_until),
+            evidence_archived_at: Set(evidence.archived_at),
         })
         .exec_without_returning(&txn)
         .await?;

@@ -7,7 +7,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait,
     DatabaseConnection, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect,
-    QueryTrait,
+    QueryTrait, sea_query::Expr,
 };
 
 use crate::{
@@ -145,25 +145,51 @@ async fn check_controls<C: ConnectionTrait>(
 
 async fn set_controls<C: ConnectionTrait>(
     conn: &C,
-    org_id: &str,
-    finding_id: &str,
+    finding: &finding::Model,
     ids: &[String],
 ) -> Result<()> {
     finding_control::Entity::delete_many()
-        .filter(finding_control::Column::FindingId.eq(finding_id))
+        .filter(finding_control::Column::FindingId.eq(finding.id.as_str()))
         .exec(conn)
         .await?;
     if !ids.is_empty() {
         finding_control::Entity::insert_many(ids.iter().map(|control_id| {
             finding_control::ActiveModel {
-                finding_id: Set(finding_id.to_owned()),
+                finding_id: Set(finding.id.clone()),
                 control_id: Set(control_id.clone()),
-                organization_id: Set(org_id.to_owned()),
+                organization_id: Set(finding.organization_id.clone()),
+                finding_status: Set(finding.status.clone()),
+                finding_type: Set(finding.finding_type.clone()),
             }
         }))
         .exec_without_returning(conn)
         .await?;
     }
+    Ok(())
+}
+
+/// Copies the finding's status and type onto its control links when they changed: the
+/// per-control aggregates read them there (see `service::stats`).
+async fn sync_link_facts<C: ConnectionTrait>(
+    conn: &C,
+    before: &finding::Model,
+    after: &finding::Model,
+) -> Result<()> {
+    if before.status == after.status && before.finding_type == after.finding_type {
+        return Ok(());
+    }
+    finding_control::Entity::update_many()
+        .col_expr(
+            finding_control::Column::FindingStatus,
+            Expr::value(after.status.clone()),
+        )
+        .col_expr(
+            finding_control::Column::FindingType,
+            Expr::value(after.finding_type.clone()),
+        )
+        .filter(finding_control::Column::FindingId.eq(after.id.as_str()))
+        .exec(conn)
+        .await?;
     Ok(())
 }
 
@@ -267,7 +293,7 @@ pub async fn create<C: ConnectionTrait>(
     .insert(conn)
     .await
     .map_err(duplicate_ref)?;
-    set_controls(conn, org_id, &created.id, &control_ids).await?;
+    set_controls(conn, &created, &control_ids).await?;
     audit::record(
         conn,
         principal,
@@ -551,8 +577,9 @@ pub async fn update(
     active.version = Set(current.version + 1);
     active.updated_at = Set(now);
     let updated = active.update(&txn).await.map_err(duplicate_ref)?;
-    if let Some(ids) = &control_ids {
-        set_controls(&txn, org_id, finding_id, ids).await?;
+    match &control_ids {
+        Some(ids) => set_controls(&txn, &updated, ids).await?,
+        None => sync_link_facts(&txn, &current, &updated).await?,
     }
     audit::record(
         &txn,

@@ -2,7 +2,7 @@
 //! queries, scored by `domain::readiness`, summarized, explained and kept as history.
 
 use std::{
-    collections::{BTreeMap, HashMap},
+    collections::{BTreeMap, HashMap, HashSet},
     sync::{Arc, Mutex},
 };
 
@@ -19,6 +19,7 @@ use crate::{
     db,
     domain::{
         control::{ControlKind, ControlStatus, is_justified},
+        evidence::ReviewStatus,
         finding::FindingType,
         readiness::{self, Assessment, ControlInput, FORMULA_VERSION, Level},
         role::Action,
@@ -105,115 +106,110 @@ async fn adopted_framework<C: ConnectionTrait>(
         .ok_or(AppError::NotFound("framework"))
 }
 
-/// Ids behind the blockers: open major nonconformities and expired accepted evidence, per
-/// control (two queries).
-async fn blocker_ids<C: ConnectionTrait>(
-    conn: &C,
-    org_id: &str,
-    key: &str,
-    now: DateTime<Utc>,
-) -> Result<(HashMap<String, Vec<String>>, HashMap<String, Vec<String>>)> {
-    let backend = conn.get_database_backend();
-    let in_framework =
-        "IN (SELECT c.id FROM controls c WHERE c.organization_id = ? AND c.framework_key = ?)";
-    let mut values: Vec<Value> = vec![
-        org_id.into(),
-        FindingType::MajorNonconformity.as_str().into(),
-    ];
-    values.extend(OPEN_FINDING_STATUSES.iter().map(|s| Value::from(*s)));
-    values.extend([Value::from(org_id), Value::from(key)]);
-    let sql = format!(
-        "SELECT fc.control_id, f.id FROM finding_controls fc JOIN findings f ON f.id = fc.finding_id \
-         WHERE fc.organization_id = ? AND f.type = ? AND f.status IN (?, ?, ?) AND fc.control_id {in_framework} \
-         ORDER BY f.id"
-    );
-    let mut majors: HashMap<String, Vec<String>> = HashMap::new();
-    for row in conn.query_all_raw(statement(backend, &sql, values)).await? {
-        majors
-            .entry(row.try_get_by_index(0)?)
-            .or_default()
-            .push(row.try_get_by_index(1)?);
-    }
-    let values: Vec<Value> = vec![org_id.into(), now.into(), org_id.into(), key.into()];
-    let sql = format!(
-        "SELECT ce.control_id, e.id FROM control_evidence ce JOIN evidence e ON e.id = ce.evidence_id \
-         WHERE ce.organization_id = ? AND e.archived_at IS NULL AND e.review_status = 'accepted' \
-         AND e.valid_until IS NOT NULL AND e.valid_until <= ? AND ce.control_id {in_framework} \
-         ORDER BY e.valid_until DESC, e.id"
-    );
-    let mut expired: HashMap<String, Vec<String>> = HashMap::new();
-    for row in conn.query_all_raw(statement(backend, &sql, values)).await? {
-        expired
-            .entry(row.try_get_by_index(0)?)
-            .or_default()
-            .push(row.try_get_by_index(1)?);
-    }
-    Ok((majors, expired))
+/// What a detailed report needs beyond the per-control stats.
+#[derive(Default)]
+struct Detail {
+    /// Open major nonconformities per control, by id.
+    majors: HashMap<String, Vec<String>>,
+    /// Expired accepted evidence per control, the most recently expired first.
+    expired: HashMap<String, Vec<String>>,
 }
 
-/// Evidence expired / expiring within 30 days, and open findings by type, linked to the
-/// framework's controls (distinct items; two queries).
-async fn item_counts<C: ConnectionTrait>(
+/// The blockers' ids, the distinct evidence expired / expiring within 30 days and open findings
+/// per type linked to the framework's controls, and the next moment any of it changes. Two
+/// scans of the link indexes (only the evidence that expires within the report's horizon);
+/// distinct items are counted with hash sets here, so the cost grows linearly with the links.
+async fn detail<C: ConnectionTrait>(
     conn: &C,
     org_id: &str,
     key: &str,
     now: DateTime<Utc>,
     counts: &mut Counts,
     fresh_until: &mut DateTime<Utc>,
-) -> Result<()> {
+) -> Result<Detail> {
     let backend = conn.get_database_backend();
     let in_framework =
         "IN (SELECT c.id FROM controls c WHERE c.organization_id = ? AND c.framework_key = ?)";
-    let in_30_days = now + Duration::days(30);
-    let values: Vec<Value> = vec![
-        now.into(),
-        now.into(),
-        in_30_days.into(),
-        now.into(),
-        in_30_days.into(),
-        org_id.into(),
-        org_id.into(),
-        key.into(),
-    ];
-    let sql = format!(
-        "SELECT COUNT(DISTINCT CASE WHEN e.valid_until <= ? THEN e.id END), \
-         COUNT(DISTINCT CASE WHEN e.valid_until > ? AND e.valid_until <= ? THEN e.id END), \
-         MIN(CASE WHEN e.valid_until > ? THEN e.valid_until END), \
-         MIN(CASE WHEN e.valid_until > ? THEN e.valid_until END) \
-         FROM control_evidence ce JOIN evidence e ON e.id = ce.evidence_id \
-         WHERE ce.organization_id = ? AND e.archived_at IS NULL AND e.valid_until IS NOT NULL AND ce.control_id {in_framework}"
-    );
-    if let Some(row) = conn.query_one_raw(statement(backend, &sql, values)).await? {
-        counts.evidence_expired = u64::try_from(row.try_get_by_index::<i64>(0)?).unwrap_or(0);
-        counts.evidence_expiring_30_days =
-            u64::try_from(row.try_get_by_index::<i64>(1)?).unwrap_or(0);
-        if let Some(next) = row.try_get_by_index::<Option<DateTime<Utc>>>(2)? {
-            *fresh_until = (*fresh_until).min(next);
-        }
-        if let Some(next) = row.try_get_by_index::<Option<DateTime<Utc>>>(3)? {
-            *fresh_until = (*fresh_until).min(next - Duration::days(30));
-        }
-    }
+    let mut detail = Detail::default();
+
     let mut values: Vec<Value> = vec![org_id.into()];
     values.extend(OPEN_FINDING_STATUSES.iter().map(|s| Value::from(*s)));
     values.extend([Value::from(org_id), Value::from(key)]);
     let sql = format!(
-        "SELECT f.type, COUNT(DISTINCT f.id) FROM finding_controls fc JOIN findings f ON f.id = fc.finding_id \
-         WHERE fc.organization_id = ? AND f.status IN (?, ?, ?) AND fc.control_id {in_framework} GROUP BY f.type"
+        "SELECT fc.control_id, fc.finding_id, fc.finding_type FROM finding_controls fc \
+         WHERE fc.organization_id = ? AND fc.finding_status IN (?, ?, ?) AND fc.control_id {in_framework}"
     );
+    let mut open: [HashSet<String>; 4] = Default::default();
     for row in conn.query_all_raw(statement(backend, &sql, values)).await? {
-        let n = u64::try_from(row.try_get_by_index::<i64>(1)?).unwrap_or(0);
-        match FindingType::parse(&row.try_get_by_index::<String>(0)?) {
-            Some(FindingType::MajorNonconformity) => counts.open_findings.major_nonconformity = n,
-            Some(FindingType::MinorNonconformity) => counts.open_findings.minor_nonconformity = n,
-            Some(FindingType::Observation) => counts.open_findings.observation = n,
-            Some(FindingType::OpportunityForImprovement) => {
-                counts.open_findings.opportunity_for_improvement = n
+        let control: String = row.try_get_by_index(0)?;
+        let id: String = row.try_get_by_index(1)?;
+        let slot = match FindingType::parse(&row.try_get_by_index::<String>(2)?) {
+            Some(FindingType::MajorNonconformity) => {
+                detail.majors.entry(control).or_default().push(id.clone());
+                0
             }
-            None => {}
+            Some(FindingType::MinorNonconformity) => 1,
+            Some(FindingType::Observation) => 2,
+            Some(FindingType::OpportunityForImprovement) => 3,
+            None => return Err(AppError::internal("stored finding type")),
+        };
+        open[slot].insert(id);
+    }
+    let [major, minor, observation, ofi] = open.map(|ids| ids.len() as u64);
+    counts.open_findings = FindingCounts {
+        major_nonconformity: major,
+        minor_nonconformity: minor,
+        observation,
+        opportunity_for_improvement: ofi,
+    };
+    for ids in detail.majors.values_mut() {
+        ids.sort_unstable();
+    }
+
+    // Evidence past the horizon cannot change the report before it is recomputed anyway.
+    let in_30_days = now + Duration::days(30);
+    let horizon = in_30_days + Duration::minutes(CACHE_MINUTES);
+    let values: Vec<Value> = vec![org_id.into(), horizon.into(), org_id.into(), key.into()];
+    let sql = format!(
+        "SELECT ce.control_id, ce.evidence_id, ce.evidence_review_status, ce.evidence_valid_until \
+         FROM control_evidence ce WHERE ce.organization_id = ? AND ce.evidence_archived_at IS NULL \
+         AND ce.evidence_valid_until IS NOT NULL AND ce.evidence_valid_until <= ? \
+         AND ce.control_id {in_framework}"
+    );
+    let accepted = ReviewStatus::Accepted.as_str();
+    let mut expired: HashMap<String, Vec<(DateTime<Utc>, String)>> = HashMap::new();
+    let (mut expired_items, mut expiring_items) = (HashSet::new(), HashSet::new());
+    for row in conn.query_all_raw(statement(backend, &sql, values)).await? {
+        let control: String = row.try_get_by_index(0)?;
+        let id: String = row.try_get_by_index(1)?;
+        let until: DateTime<Utc> = row.try_get_by_index(3)?;
+        if until <= now {
+            if row.try_get_by_index::<String>(2)? == accepted {
+                expired
+                    .entry(control)
+                    .or_default()
+                    .push((until, id.clone()));
+            }
+            expired_items.insert(id);
+        } else if until <= in_30_days {
+            // It expires then; it entered its last 30 days already.
+            *fresh_until = (*fresh_until).min(until);
+            expiring_items.insert(id);
+        } else {
+            // It enters its last 30 days then.
+            *fresh_until = (*fresh_until).min(until - Duration::days(30));
         }
     }
-    Ok(())
+    counts.evidence_expired = expired_items.len() as u64;
+    counts.evidence_expiring_30_days = expiring_items.len() as u64;
+    detail.expired = expired
+        .into_iter()
+        .map(|(control, mut items)| {
+            items.sort_unstable_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+            (control, items.into_iter().map(|(_, id)| id).collect())
+        })
+        .collect();
+    Ok(detail)
 }
 
 /// Computes a framework's report. With `detail`, also the blockers' ids and the item counts.
@@ -227,12 +223,16 @@ async fn compute<C: ConnectionTrait>(
     let key = framework.key.clone();
     let controls = controls::ordered_controls(conn, org_id, &key).await?;
     let mut all_stats = stats::control_stats(conn, org_id, Scope::Framework(&key), now).await?;
-    let (mut majors, mut expired) = if detail {
-        blocker_ids(conn, org_id, &key, now).await?
-    } else {
-        Default::default()
-    };
     let mut counts = Counts::default();
+    let mut fresh_until = now + Duration::minutes(CACHE_MINUTES);
+    let Detail {
+        mut majors,
+        mut expired,
+    } = if detail {
+        self::detail(conn, org_id, &key, now, &mut counts, &mut fresh_until).await?
+    } else {
+        Detail::default()
+    };
     let mut inputs = Vec::with_capacity(controls.len());
     for c in controls {
         let status = ControlStatus::parse(&c.status)
@@ -277,10 +277,6 @@ async fn compute<C: ConnectionTrait>(
             expired_evidence_ids,
             open_major_finding_ids,
         });
-    }
-    let mut fresh_until = now + Duration::minutes(CACHE_MINUTES);
-    if detail {
-        item_counts(conn, org_id, &key, now, &mut counts, &mut fresh_until).await?;
     }
     let assessment = readiness::assess(&inputs);
     let titles: BTreeMap<String, String> =

@@ -81,10 +81,10 @@ pub async fn control_stats<C: ConnectionTrait>(
     let filter = scope_sql(&scope, "ce.control_id", &mut values);
     let sql = format!(
         "SELECT ce.control_id, COUNT(*), \
-         SUM(CASE WHEN e.review_status = 'accepted' AND (e.valid_until IS NULL OR e.valid_until > ?) THEN 1 ELSE 0 END), \
-         SUM(CASE WHEN e.review_status = 'accepted' AND e.valid_until IS NOT NULL AND e.valid_until <= ? THEN 1 ELSE 0 END) \
-         FROM control_evidence ce JOIN evidence e ON e.id = ce.evidence_id \
-         WHERE ce.organization_id = ? AND e.archived_at IS NULL AND {filter} \
+         SUM(CASE WHEN ce.evidence_review_status = 'accepted' AND (ce.evidence_valid_until IS NULL OR ce.evidence_valid_until > ?) THEN 1 ELSE 0 END), \
+         SUM(CASE WHEN ce.evidence_review_status = 'accepted' AND ce.evidence_valid_until IS NOT NULL AND ce.evidence_valid_until <= ? THEN 1 ELSE 0 END) \
+         FROM control_evidence ce \
+         WHERE ce.organization_id = ? AND ce.evidence_archived_at IS NULL AND {filter} \
          GROUP BY ce.control_id"
     );
     for row in conn.query_all_raw(statement(backend, &sql, values)).await? {
@@ -103,10 +103,10 @@ pub async fn control_stats<C: ConnectionTrait>(
     let filter = scope_sql(&scope, "fc.control_id", &mut values);
     let sql = format!(
         "SELECT fc.control_id, COUNT(*), \
-         SUM(CASE WHEN f.type = 'major_nonconformity' THEN 1 ELSE 0 END), \
-         SUM(CASE WHEN f.type = 'minor_nonconformity' THEN 1 ELSE 0 END) \
-         FROM finding_controls fc JOIN findings f ON f.id = fc.finding_id \
-         WHERE fc.organization_id = ? AND f.status IN (?, ?, ?) AND {filter} \
+         SUM(CASE WHEN fc.finding_type = 'major_nonconformity' THEN 1 ELSE 0 END), \
+         SUM(CASE WHEN fc.finding_type = 'minor_nonconformity' THEN 1 ELSE 0 END) \
+         FROM finding_controls fc \
+         WHERE fc.organization_id = ? AND fc.finding_status IN (?, ?, ?) AND {filter} \
          GROUP BY fc.control_id"
     );
     for row in conn.query_all_raw(statement(backend, &sql, values)).await? {

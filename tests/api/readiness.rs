@@ -641,3 +641,157 @@ async fn reports_follow_changes_and_expiry_without_going_stale() {
         "expired with no change to the data"
     );
 }
+
+#[tokio::test]
+async fn link_rows_carry_the_facts_of_their_evidence_and_findings() {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let app = TestApp::spawn().await;
+    let org = org_with(&app, "iso42001-2023").await;
+    let base = format!("/api/v1/organizations/{}", org.id);
+    let later = (chrono::Utc::now() + chrono::Duration::days(90)).to_rfc3339();
+    let past = (chrono::Utc::now() - chrono::Duration::days(3)).to_rfc3339();
+    let ok = |res: reqwest::Response, what: &str| {
+        assert!(res.status().is_success(), "{what}: {}", res.status());
+    };
+
+    // Evidence: created, reviewed, its validity changed, linked once more, uploaded, archived.
+    let reviewed = app
+        .evidence(&org, &["4.1", "4.2"], Some(&later), Some("accepted"))
+        .await;
+    let res = app
+        .send_json(
+            Method::PATCH,
+            &format!("{base}/evidence/{reviewed}"),
+            &org.editor.token,
+            &json!({"valid_until": past}),
+        )
+        .await;
+    ok(res, "validity changed");
+    let res = app
+        .request(
+            Method::PUT,
+            &format!("{base}/controls/{}/evidence/{reviewed}", org.control("5.1")),
+            Some(&org.editor.token),
+        )
+        .send()
+        .await
+        .expect("link");
+    ok(res, "linked");
+    let uploaded = app.evidence(&org, &["4.1"], None, Some("accepted")).await;
+    let res = app
+        .request(
+            Method::PUT,
+            &format!("{base}/evidence/{uploaded}/content"),
+            Some(&org.editor.token),
+        )
+        .body(b"access review export".to_vec())
+        .send()
+        .await
+        .expect("upload");
+    ok(res, "uploaded");
+    let archived = app
+        .evidence(&org, &["4.2"], Some(&later), Some("accepted"))
+        .await;
+    let res = app
+        .request(
+            Method::DELETE,
+            &format!("{base}/evidence/{archived}"),
+            Some(&org.admin.token),
+        )
+        .send()
+        .await
+        .expect("archive");
+    ok(res, "archived");
+
+    // Findings: created, moved along, retyped, relinked.
+    let moved = app
+        .finding(
+            &org,
+            "4.1",
+            "minor_nonconformity",
+            &[("in_progress", &org.editor)],
+        )
+        .await;
+    let res = app
+        .send_json(
+            Method::PATCH,
+            &format!("{base}/findings/{moved}"),
+            &org.auditor.token,
+            &json!({"type": "major_nonconformity", "control_ids": [org.control("4.1"), org.control("4.2")]}),
+        )
+        .await;
+    ok(res, "retyped and relinked");
+    let resolved = app.finding(&org, "4.2", "observation", &[]).await;
+    let res = app
+        .send_json(
+            Method::PATCH,
+            &format!("{base}/findings/{resolved}"),
+            &org.auditor.token,
+            &json!({"type": "minor_nonconformity"}),
+        )
+        .await;
+    ok(res, "retyped");
+    app.finding(&org, "4.3", "observation", &[("in_progress", &org.editor)])
+        .await;
+
+    let db = &app.state.db;
+    let evidence: HashMap<String, entity::evidence::Model> = entity::evidence::Entity::find()
+        .filter(entity::evidence::Column::OrganizationId.eq(org.id.as_str()))
+        .all(db)
+        .await
+        .expect("evidence")
+        .into_iter()
+        .map(|e| (e.id.clone(), e))
+        .collect();
+    let links = entity::control_evidence::Entity::find()
+        .filter(entity::control_evidence::Column::OrganizationId.eq(org.id.as_str()))
+        .all(db)
+        .await
+        .expect("links");
+    assert_eq!(links.len(), 5, "two links, one more, one, one");
+    for link in &links {
+        let e = &evidence[&link.evidence_id];
+        assert_eq!(
+            (
+                &link.evidence_review_status,
+                link.evidence_valid_until,
+                link.evidence_archived_at
+            ),
+            (&e.review_status, e.valid_until, e.archived_at),
+            "the link to {} carries its evidence's facts",
+            e.title
+        );
+    }
+    assert!(evidence[&archived].archived_at.is_some());
+    assert_eq!(evidence[&uploaded].review_status, "pending", "new content");
+    assert_eq!(
+        evidence[&reviewed].review_status, "pending",
+        "a new validity"
+    );
+
+    let findings: HashMap<String, entity::finding::Model> = entity::finding::Entity::find()
+        .filter(entity::finding::Column::OrganizationId.eq(org.id.as_str()))
+        .all(db)
+        .await
+        .expect("findings")
+        .into_iter()
+        .map(|f| (f.id.clone(), f))
+        .collect();
+    let links = entity::finding_control::Entity::find()
+        .filter(entity::finding_control::Column::OrganizationId.eq(org.id.as_str()))
+        .all(db)
+        .await
+        .expect("links");
+    assert_eq!(links.len(), 4);
+    for link in &links {
+        let f = &findings[&link.finding_id];
+        assert_eq!(
+            (&link.finding_status, &link.finding_type),
+            (&f.status, &f.finding_type),
+            "the link of {} carries its finding's facts",
+            f.title
+        );
+    }
+    assert_eq!(findings[&moved].finding_type, "major_nonconformity");
+    assert_eq!(findings[&resolved].finding_type, "minor_nonconformity");
+}
