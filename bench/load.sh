@@ -3,7 +3,8 @@
 # server and drives HTTP load with wrk from a second process, on SQLite and on PostgreSQL.
 # Writes the table to bench/results.md.   Usage: bash bench/load.sh
 # Environment: ORGS (20), BIG_ORGS (2), BIG_SCALE (10), DURATION (10s), CONNECTIONS (16),
-# BACKENDS ("sqlite postgres"), PG_ADMIN_URL (postgres://postgres@127.0.0.1:5432/postgres).
+# BACKENDS ("sqlite postgres"), PG_ADMIN_URL (postgres://postgres@127.0.0.1:5432/postgres),
+# PG_OPTIONS (?sslmode=disable: the server reaches the database over loopback, without TLS).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,6 +15,7 @@ DURATION=${DURATION:-10s}
 CONNECTIONS=${CONNECTIONS:-16}
 BACKENDS=${BACKENDS:-"sqlite postgres"}
 PG_ADMIN_URL=${PG_ADMIN_URL:-postgres://postgres@127.0.0.1:5432/postgres}
+PG_OPTIONS=${PG_OPTIONS-?sslmode=disable}
 PORT=${PORT:-18089}
 BASE="http://127.0.0.1:$PORT"
 SECRET="load-benchmark-secret-0123456789abcdef"
@@ -102,7 +104,7 @@ for BACKEND in $BACKENDS; do
     postgres)
       PG_DB="annexa_load_$(date +%s)"
       psql "$PG_ADMIN_URL" -qc "CREATE DATABASE $PG_DB" >/dev/null
-      URL="${PG_ADMIN_URL%/*}/$PG_DB"
+      URL="${PG_ADMIN_URL%/*}/$PG_DB$PG_OPTIONS"
       ;;
     *) echo "unknown backend $BACKEND" >&2; exit 1 ;;
   esac
@@ -157,6 +159,7 @@ done
   echo "and $BIG_ORGS at ${BIG_SCALE}×, seeded through the service layer; requests go to a 1× organization unless marked."
   echo "Ratio: throughput / \`GET /healthz\` throughput of the same run. Peak RSS: the server's peak resident set so far"
   echo "(on SQLite it includes the database pages mapped with \`mmap_size\`); anon: its anonymous (heap) memory after the endpoint's run."
+  echo "PostgreSQL: the local server over loopback TCP, connection options \`${PG_OPTIONS:-none}\`."
   echo
   echo "| backend | endpoint | req/s | p50 | p99 | ratio to /healthz | peak RSS | anon RSS |"
   echo "| --- | --- | --- | --- | --- | --- | --- | --- |"

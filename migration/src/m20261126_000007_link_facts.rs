@@ -173,6 +173,8 @@ impl MigrationTrait for Migration {
     }
 }
 
+/// The copied columns are named after the row they copy from.
+#[allow(clippy::enum_variant_names)]
 #[derive(DeriveIden)]
 enum ControlEvidence {
     EvidenceReviewStatus,
