@@ -46,15 +46,18 @@ async fn control_ids_of<C: ConnectionTrait>(
     if ids.is_empty() {
         return Ok(out);
     }
-    let links = control_evidence::Entity::find()
+    // Only the two ids: the link rows also carry the evidence's facts, not needed here.
+    let links: Vec<(String, String)> = control_evidence::Entity::find()
+        .select_only()
+        .column(control_evidence::Column::EvidenceId)
+        .column(control_evidence::Column::ControlId)
         .filter(control_evidence::Column::EvidenceId.is_in(ids.to_vec()))
         .order_by_asc(control_evidence::Column::ControlId)
+        .into_tuple()
         .all(conn)
         .await?;
-    for link in links {
-        out.entry(link.evidence_id)
-            .or_default()
-            .push(link.control_id);
+    for (evidence_id, control_id) in links {
+        out.entry(evidence_id).or_default().push(control_id);
     }
     Ok(out)
 }

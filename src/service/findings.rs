@@ -200,16 +200,18 @@ async fn views<C: ConnectionTrait>(
     let ids: Vec<String> = rows.iter().map(|f| f.id.clone()).collect();
     let mut links: HashMap<String, Vec<String>> = HashMap::new();
     if !ids.is_empty() {
-        for link in finding_control::Entity::find()
+        // Only the two ids: the link rows also carry the finding's facts, not needed here.
+        let rows: Vec<(String, String)> = finding_control::Entity::find()
+            .select_only()
+            .column(finding_control::Column::FindingId)
+            .column(finding_control::Column::ControlId)
             .filter(finding_control::Column::FindingId.is_in(ids))
             .order_by_asc(finding_control::Column::ControlId)
+            .into_tuple()
             .all(conn)
-            .await?
-        {
-            links
-                .entry(link.finding_id)
-                .or_default()
-                .push(link.control_id);
+            .await?;
+        for (finding_id, control_id) in rows {
+            links.entry(finding_id).or_default().push(control_id);
         }
     }
     Ok(rows
