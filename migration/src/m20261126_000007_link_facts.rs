@@ -41,42 +41,36 @@ async fn drop_index(manager: &SchemaManager<'_>, name: &str, table: &str) -> Res
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        add_column(
-            manager,
-            "control_evidence",
-            string_len(ControlEvidence::EvidenceReviewStatus, 20)
-                .default("")
-                .to_owned(),
-        )
-        .await?;
-        add_column(
-            manager,
-            "control_evidence",
-            timestamp_with_time_zone_null(ControlEvidence::EvidenceValidUntil),
-        )
-        .await?;
-        add_column(
-            manager,
-            "control_evidence",
-            timestamp_with_time_zone_null(ControlEvidence::EvidenceArchivedAt),
-        )
-        .await?;
-        add_column(
-            manager,
-            "finding_controls",
-            string_len(FindingControls::FindingStatus, 20)
-                .default("")
-                .to_owned(),
-        )
-        .await?;
-        add_column(
-            manager,
-            "finding_controls",
-            string_len(FindingControls::FindingType, 40)
-                .default("")
-                .to_owned(),
-        )
-        .await?;
+        for (table, column) in [
+            (
+                "control_evidence",
+                string_len(ControlEvidence::EvidenceReviewStatus, 20)
+                    .default("")
+                    .to_owned(),
+            ),
+            (
+                "control_evidence",
+                timestamp_with_time_zone_null(ControlEvidence::EvidenceValidUntil),
+            ),
+            (
+                "control_evidence",
+                timestamp_with_time_zone_null(ControlEvidence::EvidenceArchivedAt),
+            ),
+            (
+                "finding_controls",
+                string_len(FindingControls::FindingStatus, 20)
+                    .default("")
+                    .to_owned(),
+            ),
+            (
+                "finding_controls",
+                string_len(FindingControls::FindingType, 40)
+                    .default("")
+                    .to_owned(),
+            ),
+        ] {
+            add_column(manager, table, column).await?;
+        }
         let db = manager.get_connection();
         db.execute_unprepared(
             "UPDATE control_evidence SET \
