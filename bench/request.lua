@@ -10,10 +10,19 @@ local token = os.getenv("WRK_TOKEN") or ""
 if token ~= "" then
   headers["Authorization"] = "Bearer " .. token
 end
+-- WRK_TOKENS (space-separated): a different token on each request, in turn, as from many
+-- callers (requests with the same token may share the lookup of their caller).
+local tokens = {}
+for t in string.gmatch(os.getenv("WRK_TOKENS") or "", "%S+") do
+  tokens[#tokens + 1] = t
+end
 local counter = 0
 
 request = function()
   counter = counter + 1
+  if #tokens > 0 then
+    headers["Authorization"] = "Bearer " .. tokens[(counter % #tokens) + 1]
+  end
   local b = nil
   if body ~= "" then
     b = string.gsub(body, "%%d", tostring(counter))

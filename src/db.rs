@@ -28,10 +28,13 @@ pub async fn connect(settings: &Settings) -> Result<DatabaseConnection, DbErr> {
         .connect_timeout(Duration::from_secs(10))
         .acquire_timeout(Duration::from_secs(10))
         .sqlx_logging(false);
-    if !settings.is_sqlite() {
+    if settings.is_sqlite() {
+        // An SQLite connection is a file handle in this process: nothing can drop it, and a
+        // ping costs a hop to its worker thread per checkout (inside the writer turn, too).
+        options.test_before_acquire(false);
+    } else {
         // Ping a pooled connection only once it sat idle (the kind a server, proxy or firewall
         // may have dropped), not on every checkout, which costs a round trip per statement.
-        // SQLite keeps the per-checkout ping: measured, dropping it made lists slower there.
         options.test_before_acquire_if_idle_for(Duration::from_secs(30));
     }
     if settings.is_sqlite() {

@@ -33,7 +33,7 @@ impl FieldError {
 }
 
 /// Every way a request can fail. The variants describe what went wrong, not how HTTP says it.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum AppError {
     /// The request is malformed (syntax, types, unknown fields, bad parameters).
     #[error("{detail}")]

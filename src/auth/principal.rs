@@ -7,11 +7,12 @@ use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload, web};
 use sea_orm::ConnectionTrait;
 
 use crate::{
-    domain::role::Role, error::AppError, service::sql::statement, state::AppState,
-    telemetry::RequestId,
+    auth::coalesce::Coalescer, domain::role::Role, error::AppError, service::sql::statement,
+    state::AppState, telemetry::RequestId,
 };
 
-/// Who the caller is, looked up in the database on every request (so removals act at once).
+/// Who the caller is, read for every request by a statement that began after the request arrived
+/// (so removals act at once).
 #[derive(Debug, Clone)]
 pub enum Subject {
     /// A person.
@@ -104,13 +105,50 @@ async fn authenticate(
         .jwt
         .verify(token)
         .map_err(|_| unauthenticated("the access token is invalid or expired"))?;
+    // Concurrent requests with this token and path organization share a lookup that began
+    // after they arrived (see `coalesce`): each still sees every change committed before it.
+    let key = (claims.jti.clone(), claims.sub.clone(), org_id.clone());
+    let (subject, member_role, data_version) = Coalescer::get(&LOOKUPS, key, {
+        let (sub, jti, org) = (claims.sub, claims.jti.clone(), org_id.clone());
+        move || standing(state, sub, jti, org)
+    })
+    .await?;
+    Ok(Principal {
+        subject,
+        jti: claims.jti,
+        request_id,
+        org_access: org_id.map(|org_id| OrgAccess {
+            org_id,
+            member_role,
+            data_version,
+        }),
+    })
+}
+
+/// The subject, its membership role in the path's organization and that organization's data
+/// version: the principal's one statement, which also checks that the token was not revoked.
+type Standing = (Subject, Option<Role>, Option<i64>);
+
+thread_local! {
+    /// This worker thread's principal lookups, by token id, subject and path organization.
+    static LOOKUPS: Coalescer<(String, String, Option<String>), Result<Standing, AppError>> =
+        Coalescer::default();
+}
+
+/// Reads the caller's [`Standing`] in one statement.
+async fn standing(
+    state: web::Data<AppState>,
+    sub: String,
+    jti: String,
+    org_id: Option<String>,
+) -> Result<Standing, AppError> {
     // One statement: the subject, whether the token was revoked and, when the path names an
     // organization, the caller's membership there and the organization's data version.
     let revoked_sql = "EXISTS (SELECT 1 FROM revoked_tokens r WHERE r.jti = ?)";
-    let org = org_id.clone().unwrap_or_default();
+    let org = org_id.unwrap_or_default();
     let version_sql = "(SELECT o.data_version FROM organizations o WHERE o.id = ?)";
     let backend = state.db.get_database_backend();
-    let (subject, member_role, data_version) = match claims.sub.split_once(':') {
+    let standing = match sub.split_once(':') {
         Some(("user", id)) => {
             let sql = format!(
                 "SELECT u.id, u.email, u.name, u.is_platform_admin, {revoked_sql}, \
@@ -123,7 +161,7 @@ async fn authenticate(
                     backend,
                     &sql,
                     vec![
-                        claims.jti.clone().into(),
+                        jti.clone().into(),
                         org.clone().into(),
                         org.clone().into(),
                         id.into(),
@@ -161,7 +199,7 @@ async fn authenticate(
                 .query_one_raw(statement(
                     backend,
                     &sql,
-                    vec![claims.jti.clone().into(), org.clone().into(), id.into()],
+                    vec![jti.clone().into(), org.clone().into(), id.into()],
                 ))
                 .await?
                 .ok_or_else(|| unauthenticated("the token's service account no longer exists"))?;
@@ -182,16 +220,7 @@ async fn authenticate(
         }
         _ => return Err(unauthenticated("the access token is invalid or expired")),
     };
-    Ok(Principal {
-        subject,
-        jti: claims.jti,
-        request_id,
-        org_access: org_id.map(|org_id| OrgAccess {
-            org_id,
-            member_role,
-            data_version,
-        }),
-    })
+    Ok(standing)
 }
 
 impl FromRequest for Principal {

@@ -70,7 +70,7 @@ pub fn views_from(controls: Vec<control::Model>, stats: &OrgStats) -> Result<Vec
         .collect()
 }
 
-/// Attaches freshly aggregated stats and scores to controls (two queries; used inside write
+/// Attaches freshly aggregated stats and scores to controls (one statement; used inside write
 /// transactions, where the cache must not be filled).
 async fn views<C: ConnectionTrait>(
     conn: &C,

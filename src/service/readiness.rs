@@ -379,7 +379,7 @@ async fn cached_report(
     Ok(report)
 }
 
-/// The full report for one adopted framework: seven queries when computed; when the
+/// The full report for one adopted framework: six queries when computed; when the
 /// cached one still holds, none beyond the one that authenticated the caller (which also read
 /// the role and data version).
 pub async fn report(

@@ -1,5 +1,5 @@
-//! Per-control aggregates of evidence and findings, in two grouped queries whatever the number
-//! of controls: what control lists, the SoA and the readiness report are computed from.
+//! Per-control aggregates of evidence and findings, in one statement whatever the number of
+//! controls: what control lists, the SoA and the readiness report are computed from.
 
 use std::collections::HashMap;
 
@@ -61,7 +61,8 @@ fn scope_sql(scope: &Scope<'_>, column: &str, values: &mut Vec<Value>) -> String
     }
 }
 
-/// Aggregates evidence and findings per control (two queries).
+/// Aggregates evidence and findings per control, in one statement (two grouped scans of the
+/// link tables' covering indexes, joined by `UNION ALL`).
 pub async fn control_stats<C: ConnectionTrait>(
     conn: &C,
     org_id: &str,
@@ -78,43 +79,45 @@ pub async fn control_stats<C: ConnectionTrait>(
     if matches!(scope, Scope::Framework(_)) {
         values.push(org_id.into());
     }
-    let filter = scope_sql(&scope, "ce.control_id", &mut values);
-    let sql = format!(
-        "SELECT ce.control_id, COUNT(*), \
-         SUM(CASE WHEN ce.evidence_review_status = 'accepted' AND (ce.evidence_valid_until IS NULL OR ce.evidence_valid_until > ?) THEN 1 ELSE 0 END), \
-         SUM(CASE WHEN ce.evidence_review_status = 'accepted' AND ce.evidence_valid_until IS NOT NULL AND ce.evidence_valid_until <= ? THEN 1 ELSE 0 END) \
-         FROM control_evidence ce \
-         WHERE ce.organization_id = ? AND ce.evidence_archived_at IS NULL AND {filter} \
-         GROUP BY ce.control_id"
-    );
-    for row in conn.query_all_raw(statement(backend, &sql, values)).await? {
-        let id: String = row.try_get_by_index(0)?;
-        let entry = stats.entry(id).or_default();
-        entry.evidence_count = row.try_get_by_index(1)?;
-        entry.valid_evidence = row.try_get_by_index::<Option<i64>>(2)?.unwrap_or(0);
-        entry.expired_evidence = row.try_get_by_index::<Option<i64>>(3)?.unwrap_or(0);
-    }
-
-    let mut values: Vec<Value> = vec![org_id.into()];
+    let evidence_filter = scope_sql(&scope, "ce.control_id", &mut values);
+    values.push(org_id.into());
     values.extend(OPEN_FINDING_STATUSES.iter().map(|s| Value::from(*s)));
     if matches!(scope, Scope::Framework(_)) {
         values.push(org_id.into());
     }
-    let filter = scope_sql(&scope, "fc.control_id", &mut values);
+    let finding_filter = scope_sql(&scope, "fc.control_id", &mut values);
+    // Kind 0: evidence (count, valid, expired); kind 1: open findings (count, major, minor).
     let sql = format!(
-        "SELECT fc.control_id, COUNT(*), \
+        "SELECT ce.control_id, 0, COUNT(*), \
+         SUM(CASE WHEN ce.evidence_review_status = 'accepted' AND (ce.evidence_valid_until IS NULL OR ce.evidence_valid_until > ?) THEN 1 ELSE 0 END), \
+         SUM(CASE WHEN ce.evidence_review_status = 'accepted' AND ce.evidence_valid_until IS NOT NULL AND ce.evidence_valid_until <= ? THEN 1 ELSE 0 END) \
+         FROM control_evidence ce \
+         WHERE ce.organization_id = ? AND ce.evidence_archived_at IS NULL AND {evidence_filter} \
+         GROUP BY ce.control_id \
+         UNION ALL \
+         SELECT fc.control_id, 1, COUNT(*), \
          SUM(CASE WHEN fc.finding_type = 'major_nonconformity' THEN 1 ELSE 0 END), \
          SUM(CASE WHEN fc.finding_type = 'minor_nonconformity' THEN 1 ELSE 0 END) \
          FROM finding_controls fc \
-         WHERE fc.organization_id = ? AND fc.finding_status IN (?, ?, ?) AND {filter} \
+         WHERE fc.organization_id = ? AND fc.finding_status IN (?, ?, ?) AND {finding_filter} \
          GROUP BY fc.control_id"
     );
     for row in conn.query_all_raw(statement(backend, &sql, values)).await? {
         let id: String = row.try_get_by_index(0)?;
+        let kind: i32 = row.try_get_by_index(1)?;
+        let count: i64 = row.try_get_by_index(2)?;
+        let first = row.try_get_by_index::<Option<i64>>(3)?.unwrap_or(0);
+        let second = row.try_get_by_index::<Option<i64>>(4)?.unwrap_or(0);
         let entry = stats.entry(id).or_default();
-        entry.open_findings = row.try_get_by_index(1)?;
-        entry.open_major = row.try_get_by_index::<Option<i64>>(2)?.unwrap_or(0);
-        entry.open_minor = row.try_get_by_index::<Option<i64>>(3)?.unwrap_or(0);
+        if kind == 0 {
+            entry.evidence_count = count;
+            entry.valid_evidence = first;
+            entry.expired_evidence = second;
+        } else {
+            entry.open_findings = count;
+            entry.open_major = first;
+            entry.open_minor = second;
+        }
     }
     Ok(stats)
 }
