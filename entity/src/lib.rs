@@ -14,6 +14,7 @@ pub mod mapping;
 pub mod membership;
 pub mod organization;
 pub mod organization_framework;
+pub mod organization_version;
 pub mod readiness_snapshot;
 pub mod refresh_token;
 pub mod requirement;

@@ -9,7 +9,6 @@ pub struct Model {
     pub id: String,
     pub name: String,
     pub version: i32,
-    pub data_version: i64,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -9,6 +9,7 @@ mod m20261126_000004_controls;
 mod m20261126_000005_readiness;
 mod m20261126_000006_webhooks;
 mod m20261126_000007_link_facts;
+mod m20261126_000008_organization_versions;
 
 /// The ordered list of migrations applied by `annexa migrate` and at `serve` start-up.
 pub struct Migrator;
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000005_readiness::Migration),
             Box::new(m20261126_000006_webhooks::Migration),
             Box::new(m20261126_000007_link_facts::Migration),
+            Box::new(m20261126_000008_organization_versions::Migration),
         ]
     }
 }

@@ -146,7 +146,8 @@ async fn standing(
     // organization, the caller's membership there and the organization's data version.
     let revoked_sql = "EXISTS (SELECT 1 FROM revoked_tokens r WHERE r.jti = ?)";
     let org = org_id.unwrap_or_default();
-    let version_sql = "(SELECT o.data_version FROM organizations o WHERE o.id = ?)";
+    let version_sql =
+        "(SELECT v.data_version FROM organization_versions v WHERE v.organization_id = ?)";
     let backend = state.db.get_database_backend();
     let standing = match sub.split_once(':') {
         Some(("user", id)) => {

@@ -91,14 +91,14 @@ pub async fn record_as<C: ConnectionTrait>(
         .await?;
     if let Some(org_id) = event.organization_id {
         // Every mutation of an organization's data moves its data version (caches key on it).
-        use entity::organization::{Column, Entity};
+        use entity::organization_version::{Column, Entity};
         use sea_orm::{
             ColumnTrait, QueryFilter,
             sea_query::{Expr, ExprTrait},
         };
         Entity::update_many()
             .col_expr(Column::DataVersion, Expr::col(Column::DataVersion).add(1))
-            .filter(Column::Id.eq(org_id))
+            .filter(Column::OrganizationId.eq(org_id))
             .exec(conn)
             .await?;
     }

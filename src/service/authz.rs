@@ -62,7 +62,7 @@ async fn standing<C: ConnectionTrait>(
         .query_one_raw(statement(
             conn.get_database_backend(),
             "SELECT (SELECT m.role FROM memberships m WHERE m.organization_id = ? AND m.user_id = ?), \
-             (SELECT o.data_version FROM organizations o WHERE o.id = ?)",
+             (SELECT v.data_version FROM organization_versions v WHERE v.organization_id = ?)",
             vec![
                 org_id.into(),
                 principal.user_id().unwrap_or_default().into(),

@@ -21,7 +21,7 @@ use crate::{
         version::{self, IfMatch},
     },
 };
-use entity::{membership, organization, service_account, user};
+use entity::{membership, organization, organization_version, service_account, user};
 
 /// A user to create; the password is already hashed.
 #[derive(Debug, Clone)]
@@ -169,11 +169,16 @@ pub async fn create_organization<C: ConnectionTrait>(
         id: Set(db::new_id()),
         name: Set(name),
         version: Set(1),
-        data_version: Set(0),
         created_at: Set(now),
         updated_at: Set(now),
     }
     .insert(conn)
+    .await?;
+    organization_version::Entity::insert(organization_version::ActiveModel {
+        organization_id: Set(created.id.clone()),
+        data_version: Set(0),
+    })
+    .exec_without_returning(conn)
     .await?;
     audit::record(
         conn,

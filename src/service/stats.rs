@@ -175,9 +175,9 @@ impl StatsCache {
 /// The organization's data version, moved by every change to its data (404 when it is gone).
 pub async fn data_version<C: ConnectionTrait>(conn: &C, org_id: &str) -> Result<i64> {
     use sea_orm::{EntityTrait, QuerySelect};
-    entity::organization::Entity::find_by_id(org_id.to_owned())
+    entity::organization_version::Entity::find_by_id(org_id.to_owned())
         .select_only()
-        .column(entity::organization::Column::DataVersion)
+        .column(entity::organization_version::Column::DataVersion)
         .into_tuple::<i64>()
         .one(conn)
         .await?

@@ -11,7 +11,7 @@ use std::{
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use entity::{
-    evidence, organization, setting, webhook_attempt, webhook_delivery, webhook_endpoint,
+    evidence, organization_version, setting, webhook_attempt, webhook_delivery, webhook_endpoint,
     webhook_event, webhook_readiness_state,
 };
 use rand::Rng;
@@ -542,11 +542,11 @@ impl Worker {
             return Ok(());
         }
         // One query for every listening organization's data version.
-        let versions: Vec<(String, i64)> = organization::Entity::find()
+        let versions: Vec<(String, i64)> = organization_version::Entity::find()
             .select_only()
-            .column(organization::Column::Id)
-            .column(organization::Column::DataVersion)
-            .filter(organization::Column::Id.is_in(orgs))
+            .column(organization_version::Column::OrganizationId)
+            .column(organization_version::Column::DataVersion)
+            .filter(organization_version::Column::OrganizationId.is_in(orgs))
             .into_tuple()
             .all(&self.db)
             .await?;
