@@ -114,7 +114,7 @@ for BACKEND in $BACKENDS; do
   seeded_in=$(( $(date +%s) - start ))
   if [ "$BACKEND" = postgres ]; then
     # What autovacuum does on a production server after a bulk load (it is off on some machines,
-    # this one included): without it, every read walks the organization row's dead versions.
+    # this one included): without it, reads keep walking the dead row versions the seed left.
     psql "${PG_ADMIN_URL%/*}/$PG_DB" -qc "VACUUM (ANALYZE)" >/dev/null
   fi
   SMALL=$(awk '/ scale=1 / {print; exit}' "$WORK/seed.out")

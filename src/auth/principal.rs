@@ -162,7 +162,7 @@ async fn standing(
                     backend,
                     &sql,
                     vec![
-                        jti.clone().into(),
+                        jti.into(),
                         org.clone().into(),
                         org.clone().into(),
                         id.into(),
@@ -200,7 +200,7 @@ async fn standing(
                 .query_one_raw(statement(
                     backend,
                     &sql,
-                    vec![jti.clone().into(), org.clone().into(), id.into()],
+                    vec![jti.into(), org.clone().into(), id.into()],
                 ))
                 .await?
                 .ok_or_else(|| unauthenticated("the token's service account no longer exists"))?;
