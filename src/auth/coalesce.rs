@@ -18,13 +18,16 @@ use futures_util::future::{FutureExt, LocalBoxFuture, Shared, WeakShared};
 
 type Lookup<V> = Shared<LocalBoxFuture<'static, V>>;
 
-/// Above this many keys, entries whose callers have all gone away are swept.
+/// Above this many keys, entries whose callers have all gone away are swept (then again only
+/// once the map has doubled, so that many live keys do not cost a sweep per call).
 const SWEEP_ABOVE: usize = 1024;
 
 /// The queries of one thread, by key (see the module docs). Use it from a `thread_local!`.
 pub struct Coalescer<K, V: Clone> {
     slots: RefCell<HashMap<K, Slot<V>>>,
     next_id: Cell<u64>,
+    /// The number of keys above which the next sweep runs.
+    sweep_above: Cell<usize>,
 }
 
 struct Slot<V: Clone> {
@@ -61,6 +64,7 @@ where
         Self {
             slots: RefCell::new(HashMap::new()),
             next_id: Cell::new(0),
+            sweep_above: Cell::new(SWEEP_ABOVE),
         }
     }
 }
@@ -87,8 +91,9 @@ where
         Fut: Future<Output = V> + 'static,
     {
         let mut slots = self.slots.borrow_mut();
-        if slots.len() > SWEEP_ABOVE {
+        if slots.len() > self.sweep_above.get() {
             slots.retain(|_, slot| slot.is_alive());
+            self.sweep_above.set(SWEEP_ABOVE.max(2 * slots.len()));
         }
         let slot = slots.entry(key.clone()).or_default();
         if let Some(queued) = slot.queued.as_ref().and_then(|(_, weak)| weak.upgrade()) {
@@ -235,6 +240,49 @@ mod tests {
                 // The running query was dropped with its only caller: the next one runs at once.
                 let value = Coalescer::get(&LOOKUPS, "gone", || async { 5 }).await;
                 assert_eq!(value, 5);
+            })
+            .await;
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn keys_whose_callers_all_went_away_are_swept() {
+        thread_local! {
+            static SWEPT: Coalescer<usize, u32> = Coalescer::default();
+        }
+        let local = tokio::task::LocalSet::new();
+        local
+            .run_until(async {
+                let mut gates = Vec::new();
+                let mut callers = Vec::new();
+                for key in 0..=SWEEP_ABOVE {
+                    let (gate, answer) = oneshot::channel::<u32>();
+                    gates.push(gate);
+                    callers.push(tokio::task::spawn_local(Coalescer::get(
+                        &SWEPT,
+                        key,
+                        move || async move { answer.await.unwrap_or(0) },
+                    )));
+                }
+                // The local set polls a bounded number of tasks per turn: let them all start.
+                for _ in 0..1000 {
+                    if SWEPT.with(Coalescer::keys) > SWEEP_ABOVE {
+                        break;
+                    }
+                    tokio::task::yield_now().await;
+                }
+                for caller in &callers {
+                    caller.abort();
+                }
+                for caller in callers {
+                    let _ = caller.await;
+                }
+                assert_eq!(SWEPT.with(Coalescer::keys), SWEEP_ABOVE + 1);
+                assert_eq!(Coalescer::get(&SWEPT, usize::MAX, || async { 3 }).await, 3);
+                assert_eq!(
+                    SWEPT.with(Coalescer::keys),
+                    0,
+                    "the abandoned keys were swept"
+                );
             })
             .await;
     }
