@@ -119,6 +119,7 @@ pub async fn prepare(settings: Settings) -> Result<AppState, StartupError> {
         queries,
         readiness: Arc::default(),
         stats: Arc::default(),
+        lookups: Arc::default(),
     })
 }
 

@@ -5,7 +5,7 @@ use std::sync::{Arc, atomic::AtomicU64};
 use sea_orm::DatabaseConnection;
 
 use crate::{
-    auth::jwt::JwtKeys,
+    auth::{jwt::JwtKeys, principal::Lookups},
     config::Settings,
     service::{page_cache::PageCache, readiness::ReadinessCache, stats::StatsCache},
 };
@@ -24,4 +24,6 @@ pub struct AppState {
     pub stats: Arc<StatsCache>,
     /// Rendered list pages, valid while their organization's data is unchanged.
     pub pages: Arc<PageCache>,
+    /// Concurrent requests' principal lookups, batched into shared statements.
+    pub lookups: Arc<Lookups>,
 }

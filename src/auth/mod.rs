@@ -1,6 +1,6 @@
 //! Authentication: password and secret hashing, access tokens (JWT), and the authenticated principal.
 
-pub mod coalesce;
+pub mod batch;
 pub mod jwt;
 pub mod password;
 pub mod principal;

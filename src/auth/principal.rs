@@ -3,11 +3,13 @@
 use std::future::Future;
 use std::pin::Pin;
 
+use std::sync::Arc;
+
 use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload, web};
-use sea_orm::ConnectionTrait;
+use sea_orm::{ConnectionTrait, QueryResult, Value};
 
 use crate::{
-    auth::coalesce::Coalescer, domain::role::Role, error::AppError, service::sql::statement,
+    auth::batch::Batcher, domain::role::Role, error::AppError, service::sql::statement,
     state::AppState, telemetry::RequestId,
 };
 
@@ -105,14 +107,18 @@ async fn authenticate(
         .jwt
         .verify(token)
         .map_err(|_| unauthenticated("the access token is invalid or expired"))?;
-    // Concurrent requests with this token and path organization share a lookup that began
-    // after they arrived (see `coalesce`): each still sees every change committed before it.
-    let key = (claims.jti.clone(), claims.sub.clone(), org_id.clone());
-    let (subject, member_role, data_version) = Coalescer::get(&LOOKUPS, key, {
-        let (sub, jti, org) = (claims.sub, claims.jti.clone(), org_id.clone());
-        move || standing(state, sub, jti, org)
-    })
-    .await?;
+    // Concurrent requests share a statement that began after they arrived (see `batch`): each
+    // still sees every change committed before it.
+    let key = LookupKey {
+        jti: claims.jti.clone(),
+        sub: claims.sub,
+        org_id: org_id.clone(),
+    };
+    let lookups = Arc::clone(&state.lookups);
+    let (subject, member_role, data_version) = lookups
+        .get(key, move |keys| standings(state.clone(), keys))
+        .await
+        .map_err(|_| AppError::internal("the caller's lookup was abandoned"))??;
     Ok(Principal {
         subject,
         jti: claims.jti,
@@ -126,102 +132,145 @@ async fn authenticate(
 }
 
 /// The subject, its membership role in the path's organization and that organization's data
-/// version: the principal's one statement, which also checks that the token was not revoked.
-type Standing = (Subject, Option<Role>, Option<i64>);
+/// version, read in one statement that also checks that the token was not revoked.
+pub type Standing = (Subject, Option<Role>, Option<i64>);
 
-thread_local! {
-    /// This worker thread's principal lookups, by token id, subject and path organization.
-    static LOOKUPS: Coalescer<(String, String, Option<String>), Result<Standing, AppError>> =
-        Coalescer::default();
+/// What one request's principal is looked up by: its token's id and subject, and the path's
+/// organization.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct LookupKey {
+    jti: String,
+    sub: String,
+    org_id: Option<String>,
 }
 
-/// Reads the caller's [`Standing`] in one statement.
-async fn standing(
+/// The principal lookups of concurrent requests, batched (shared by all workers).
+pub type Lookups = Batcher<LookupKey, Result<Standing, AppError>>;
+
+/// The statement's columns after the key's index, for users and for service accounts.
+const STANDING_COLUMNS: &str = "u.id, u.email, u.name, u.is_platform_admin, \
+     s.id, s.name, s.organization_id, s.role, \
+     EXISTS (SELECT 1 FROM revoked_tokens r WHERE r.jti = k.jti), \
+     (SELECT m.role FROM memberships m WHERE m.organization_id = k.org AND m.user_id = k.uid), \
+     (SELECT v.data_version FROM organization_versions v WHERE v.organization_id = k.org)";
+
+/// Reads the [`Standing`] of each key, in the keys' order, in one statement.
+async fn standings(
     state: web::Data<AppState>,
-    sub: String,
-    jti: String,
-    org_id: Option<String>,
-) -> Result<Standing, AppError> {
-    // One statement: the subject, whether the token was revoked and, when the path names an
-    // organization, the caller's membership there and the organization's data version.
-    let revoked_sql = "EXISTS (SELECT 1 FROM revoked_tokens r WHERE r.jti = ?)";
-    let org = org_id.unwrap_or_default();
-    let version_sql =
-        "(SELECT v.data_version FROM organization_versions v WHERE v.organization_id = ?)";
+    keys: Vec<LookupKey>,
+) -> Vec<Result<Standing, AppError>> {
+    let mut answers: Vec<Result<Standing, AppError>> = keys
+        .iter()
+        .map(|_| Err(unauthenticated("the access token is invalid or expired")))
+        .collect();
+    // The statement's key table, a row per well-formed subject: (index, jti, user, account, org).
+    let mut rows = Vec::with_capacity(keys.len());
+    for (index, key) in keys.iter().enumerate() {
+        let (user, account) = match key.sub.split_once(':') {
+            Some(("user", id)) => (Some(id.to_owned()), None),
+            Some(("service_account", id)) => (None, Some(id.to_owned())),
+            _ => continue,
+        };
+        rows.push((
+            index as i64,
+            key.jti.clone(),
+            user,
+            account,
+            key.org_id.clone(),
+        ));
+    }
+    if rows.is_empty() {
+        return answers;
+    }
+    // Padded to a power of two, so that few statement texts are prepared, with rows of nulls
+    // that match nothing.
+    let size = rows.len().next_power_of_two();
+    let mut values = Vec::with_capacity(size * 5);
+    for (index, jti, user, account, org) in rows {
+        values.extend([
+            index.into(),
+            jti.into(),
+            user.into(),
+            account.into(),
+            org.into(),
+        ]);
+    }
+    while values.len() < size * 5 {
+        values.extend([
+            Value::BigInt(None),
+            Value::String(None),
+            Value::String(None),
+            Value::String(None),
+            Value::String(None),
+        ]);
+    }
+    let sql = format!(
+        "WITH k(i, jti, uid, sid, org) AS (VALUES {}) SELECT k.i, {STANDING_COLUMNS} \
+         FROM k LEFT JOIN users u ON u.id = k.uid LEFT JOIN service_accounts s ON s.id = k.sid",
+        vec!["(?, ?, ?, ?, ?)"; size].join(", ")
+    );
     let backend = state.db.get_database_backend();
-    let standing = match sub.split_once(':') {
-        Some(("user", id)) => {
-            let sql = format!(
-                "SELECT u.id, u.email, u.name, u.is_platform_admin, {revoked_sql}, \
-                 (SELECT m.role FROM memberships m WHERE m.organization_id = ? AND m.user_id = u.id), \
-                 {version_sql} FROM users u WHERE u.id = ?"
-            );
-            let row = state
-                .db
-                .query_one_raw(statement(
-                    backend,
-                    &sql,
-                    vec![
-                        jti.into(),
-                        org.clone().into(),
-                        org.clone().into(),
-                        id.into(),
-                    ],
-                ))
-                .await?
-                .ok_or_else(|| unauthenticated("the token's user no longer exists"))?;
-            if row.try_get_by_index::<bool>(4)? {
-                return Err(unauthenticated("the access token has been revoked"));
-            }
-            let member_role = row
-                .try_get_by_index::<Option<String>>(5)?
-                .map(|r| {
-                    Role::parse(&r).ok_or_else(|| AppError::internal("stored role is invalid"))
-                })
-                .transpose()?;
-            (
-                Subject::User {
-                    id: row.try_get_by_index(0)?,
-                    email: row.try_get_by_index(1)?,
-                    name: row.try_get_by_index(2)?,
-                    is_platform_admin: row.try_get_by_index(3)?,
-                },
-                member_role,
-                row.try_get_by_index::<Option<i64>>(6)?,
-            )
+    let found = match state
+        .db
+        .query_all_raw(statement(backend, &sql, values))
+        .await
+    {
+        Ok(found) => found,
+        Err(err) => {
+            let err = AppError::from(err);
+            return answers.iter().map(|_| Err(err.clone())).collect();
         }
-        Some(("service_account", id)) => {
-            let sql = format!(
-                "SELECT s.id, s.name, s.organization_id, s.role, {revoked_sql}, {version_sql} \
-                 FROM service_accounts s WHERE s.id = ?"
-            );
-            let row = state
-                .db
-                .query_one_raw(statement(
-                    backend,
-                    &sql,
-                    vec![jti.into(), org.clone().into(), id.into()],
-                ))
-                .await?
-                .ok_or_else(|| unauthenticated("the token's service account no longer exists"))?;
-            if row.try_get_by_index::<bool>(4)? {
-                return Err(unauthenticated("the access token has been revoked"));
-            }
-            (
-                Subject::ServiceAccount {
-                    id: row.try_get_by_index(0)?,
-                    name: row.try_get_by_index(1)?,
-                    organization_id: row.try_get_by_index(2)?,
-                    role: Role::parse(&row.try_get_by_index::<String>(3)?)
-                        .ok_or_else(|| AppError::internal("stored role is invalid"))?,
-                },
-                None,
-                row.try_get_by_index::<Option<i64>>(5)?,
-            )
-        }
-        _ => return Err(unauthenticated("the access token is invalid or expired")),
     };
-    Ok(standing)
+    for row in found {
+        let Ok(index) = row.try_get_by_index::<i64>(0) else {
+            continue;
+        };
+        let slot = usize::try_from(index)
+            .ok()
+            .and_then(|i| answers.get_mut(i).zip(keys.get(i)));
+        if let Some((answer, key)) = slot {
+            *answer = standing(&row, key.sub.starts_with("user:"));
+        }
+    }
+    answers
+}
+
+/// One key's [`Standing`] from its row of the lookup statement.
+fn standing(row: &QueryResult, is_user: bool) -> Result<Standing, AppError> {
+    let revoked = row.try_get_by_index::<bool>(9)?;
+    let data_version = row.try_get_by_index::<Option<i64>>(11)?;
+    let subject = if is_user {
+        let Some(id) = row.try_get_by_index::<Option<String>>(1)? else {
+            return Err(unauthenticated("the token's user no longer exists"));
+        };
+        Subject::User {
+            id,
+            email: row.try_get_by_index(2)?,
+            name: row.try_get_by_index(3)?,
+            is_platform_admin: row.try_get_by_index(4)?,
+        }
+    } else {
+        let Some(id) = row.try_get_by_index::<Option<String>>(5)? else {
+            return Err(unauthenticated(
+                "the token's service account no longer exists",
+            ));
+        };
+        Subject::ServiceAccount {
+            id,
+            name: row.try_get_by_index(6)?,
+            organization_id: row.try_get_by_index(7)?,
+            role: Role::parse(&row.try_get_by_index::<String>(8)?)
+                .ok_or_else(|| AppError::internal("stored role is invalid"))?,
+        }
+    };
+    if revoked {
+        return Err(unauthenticated("the access token has been revoked"));
+    }
+    let member_role = row
+        .try_get_by_index::<Option<String>>(10)?
+        .map(|r| Role::parse(&r).ok_or_else(|| AppError::internal("stored role is invalid")))
+        .transpose()?;
+    Ok((subject, member_role, data_version))
 }
 
 impl FromRequest for Principal {

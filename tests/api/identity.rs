@@ -5,7 +5,9 @@ use annexa::domain::role::Role;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::helpers::{ADMIN_EMAIL, ADMIN_PASSWORD, TestApp, USER_PASSWORD, assert_problem, body};
+use crate::helpers::{
+    ADMIN_EMAIL, ADMIN_PASSWORD, TestApp, USER_PASSWORD, assert_problem, body, mint,
+};
 
 async fn token_form(app: &TestApp, form: &[(&str, &str)]) -> (StatusCode, Value) {
     let res = app
@@ -816,4 +818,108 @@ async fn service_accounts_authenticate_with_client_credentials() {
         .expect("request");
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
     assert_problem(app.get("/api/v1/me", &access).await, 401).await;
+}
+
+/// A service account of `org` with `role`, and an access token for it (client credentials).
+async fn service_account_token(app: &TestApp, org: &str, role: &str) -> (String, String) {
+    let res = app
+        .send_json(
+            Method::POST,
+            &format!("/api/v1/organizations/{org}/service-accounts"),
+            &app.admin_token,
+            &json!({"name": format!("{role} robot"), "role": role}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let created = body(res).await;
+    let (status, tokens) = token_form(
+        app,
+        &[
+            ("grant_type", "client_credentials"),
+            (
+                "client_id",
+                created["client_id"].as_str().expect("client id"),
+            ),
+            (
+                "client_secret",
+                created["client_secret"].as_str().expect("secret"),
+            ),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    (
+        created["id"].as_str().expect("id").to_owned(),
+        tokens["access_token"].as_str().expect("access").to_owned(),
+    )
+}
+
+#[tokio::test]
+async fn concurrent_callers_sharing_lookups_each_get_their_own_standing() {
+    let app = TestApp::spawn().await;
+    let org = app.organization("Acme").await;
+    let other = app.organization("Globex").await;
+    let viewer = app.member(&org, Role::Viewer).await;
+    let outsider = app.member(&other, Role::Admin).await;
+    let revoked = mint(&app.state, &format!("user:{}", viewer.id));
+    let res = app
+        .request(Method::POST, "/api/v1/auth/revoke", None)
+        .form(&[("token", revoked.as_str())])
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(res.status(), StatusCode::OK);
+    let (robot_id, robot) = service_account_token(&app, &org, "editor").await;
+    let (_, foreign_robot) = service_account_token(&app, &other, "viewer").await;
+    let (gone_id, gone_robot) = service_account_token(&app, &other, "viewer").await;
+    let res = app
+        .request(
+            Method::DELETE,
+            &format!("/api/v1/organizations/{other}/service-accounts/{gone_id}"),
+            Some(&app.admin_token),
+        )
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    let ghost = mint(&app.state, "user:0193a0c2-0000-7000-8000-000000000000");
+    let alien = mint(&app.state, "robot:0193a0c2-0000-7000-8000-000000000000");
+
+    // (token, path, status, the `id` that /me must answer with)
+    let controls = format!("/api/v1/organizations/{org}/controls?limit=5");
+    let me = "/api/v1/me".to_owned();
+    let cases = [
+        (viewer.token.as_str(), &controls, 200, None),
+        (viewer.token.as_str(), &me, 200, Some(viewer.id.as_str())),
+        (outsider.token.as_str(), &controls, 404, None),
+        (
+            outsider.token.as_str(),
+            &me,
+            200,
+            Some(outsider.id.as_str()),
+        ),
+        (revoked.as_str(), &controls, 401, None),
+        (revoked.as_str(), &me, 401, None),
+        (robot.as_str(), &controls, 200, None),
+        (robot.as_str(), &me, 200, Some(robot_id.as_str())),
+        (foreign_robot.as_str(), &controls, 404, None),
+        (gone_robot.as_str(), &me, 401, None),
+        (ghost.as_str(), &controls, 401, None),
+        (alien.as_str(), &me, 401, None),
+    ];
+    // Every case several times over, all in flight at once: lookups that run while others are
+    // waiting are shared by callers with different tokens and organizations.
+    let requests = (0..6)
+        .flat_map(|_| cases.iter())
+        .map(|(token, path, status, id)| {
+            let app = &app;
+            async move {
+                let res = app.get(path, token).await;
+                assert_eq!(res.status().as_u16(), *status, "{path}");
+                if let Some(id) = id {
+                    assert_eq!(body(res).await["id"].as_str(), Some(*id), "{path}");
+                }
+            }
+        });
+    futures_util::future::join_all(requests).await;
 }
