@@ -11,7 +11,7 @@ if token ~= "" then
   headers["Authorization"] = "Bearer " .. token
 end
 -- WRK_TOKENS (space-separated): a different token on each request, in turn, as from many
--- callers (requests with the same token may share the lookup of their caller).
+-- callers (so that the principal lookups running together cover many callers).
 local tokens = {}
 for t in string.gmatch(os.getenv("WRK_TOKENS") or "", "%S+") do
   tokens[#tokens + 1] = t
