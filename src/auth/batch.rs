@@ -166,6 +166,17 @@ mod tests {
         }
     }
 
+    /// A caller of `key`, on its own task, with a [`recording`] lookup.
+    fn spawn_get(
+        batcher: &Arc<Batcher<u32, u32>>,
+        key: u32,
+        calls: &Calls,
+        gate: &Rc<tokio::sync::Semaphore>,
+    ) -> tokio::task::JoinHandle<Result<u32, Abandoned>> {
+        let (batcher, lookup) = (Arc::clone(batcher), recording(calls, gate));
+        actix_web::rt::spawn(async move { batcher.get(key, lookup).await })
+    }
+
     async fn settle() {
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
@@ -175,17 +186,13 @@ mod tests {
         let batcher: Arc<Batcher<u32, u32>> = Arc::default();
         let calls = Calls::default();
         let gate = Rc::new(tokio::sync::Semaphore::new(0));
-        let first = actix_web::rt::spawn({
-            let (b, l) = (Arc::clone(&batcher), recording(&calls, &gate));
-            async move { b.get(1, l).await }
-        });
+        let first = spawn_get(&batcher, 1, &calls, &gate);
         settle().await;
         // The first batch runs: these three (two keys) wait for the next one.
-        let mut later = Vec::new();
-        for key in [2, 1, 2] {
-            let (b, l) = (Arc::clone(&batcher), recording(&calls, &gate));
-            later.push(actix_web::rt::spawn(async move { b.get(key, l).await }));
-        }
+        let later: Vec<_> = [2, 1, 2]
+            .into_iter()
+            .map(|key| spawn_get(&batcher, key, &calls, &gate))
+            .collect();
         settle().await;
         assert_eq!(*calls.borrow(), vec![vec![1]]);
         gate.add_permits(2);
@@ -203,11 +210,9 @@ mod tests {
         let batcher: Arc<Batcher<u32, u32>> = Arc::default();
         let calls = Calls::default();
         let gate = Rc::new(tokio::sync::Semaphore::new(0));
-        let mut handles = Vec::new();
-        for key in 0..(MAX_KEYS as u32 + 2) {
-            let (b, l) = (Arc::clone(&batcher), recording(&calls, &gate));
-            handles.push(actix_web::rt::spawn(async move { b.get(key, l).await }));
-        }
+        let handles: Vec<_> = (0..(MAX_KEYS as u32 + 2))
+            .map(|key| spawn_get(&batcher, key, &calls, &gate))
+            .collect();
         // All arrived before the first batch started: it takes the first MAX_KEYS, in order.
         settle().await;
         gate.add_permits(2);
@@ -237,10 +242,7 @@ mod tests {
         let batcher: Arc<Batcher<u32, u32>> = Arc::default();
         let calls = Calls::default();
         let gate = Rc::new(tokio::sync::Semaphore::new(0));
-        let gone = actix_web::rt::spawn({
-            let (b, l) = (Arc::clone(&batcher), recording(&calls, &gate));
-            async move { b.get(1, l).await }
-        });
+        let gone = spawn_get(&batcher, 1, &calls, &gate);
         settle().await;
         gone.abort();
         gate.add_permits(2);

@@ -164,37 +164,27 @@ async fn standings(
         .map(|_| Err(unauthenticated("the access token is invalid or expired")))
         .collect();
     // The statement's key table, a row per well-formed subject: (index, jti, user, account, org).
-    let mut rows = Vec::with_capacity(keys.len());
+    let mut values: Vec<Value> = Vec::with_capacity(keys.len() * 5);
     for (index, key) in keys.iter().enumerate() {
         let (user, account) = match key.sub.split_once(':') {
             Some(("user", id)) => (Some(id.to_owned()), None),
             Some(("service_account", id)) => (None, Some(id.to_owned())),
             _ => continue,
         };
-        rows.push((
-            index as i64,
-            key.jti.clone(),
-            user,
-            account,
-            key.org_id.clone(),
-        ));
+        values.extend([
+            (index as i64).into(),
+            key.jti.clone().into(),
+            user.into(),
+            account.into(),
+            key.org_id.clone().into(),
+        ]);
     }
-    if rows.is_empty() {
+    if values.is_empty() {
         return answers;
     }
     // Padded to a power of two, so that few statement texts are prepared, with rows of nulls
     // that match nothing.
-    let size = rows.len().next_power_of_two();
-    let mut values = Vec::with_capacity(size * 5);
-    for (index, jti, user, account, org) in rows {
-        values.extend([
-            index.into(),
-            jti.into(),
-            user.into(),
-            account.into(),
-            org.into(),
-        ]);
-    }
+    let size = (values.len() / 5).next_power_of_two();
     while values.len() < size * 5 {
         values.extend([
             Value::BigInt(None),
