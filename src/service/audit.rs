@@ -59,7 +59,8 @@ pub struct AuditRecord<'a> {
     pub changes: Changes,
 }
 
-/// Writes the event with the caller as actor; call it inside the mutation's transaction.
+/// Writes the event with the caller as actor, which moves the organization's data version;
+/// call it inside the mutation's transaction.
 pub async fn record<C: ConnectionTrait>(
     conn: &C,
     actor: &Principal,
@@ -86,22 +87,11 @@ pub async fn record_as<C: ConnectionTrait>(
         changes: Set(Value::Object(event.changes.0).to_string()),
         request_id: Set(request_id.map(str::to_owned)),
     };
+    // Inserting an organization's event also moves its data version (caches key on it), in
+    // the same statement: the `audit_events_move_data_version` trigger (migration 9).
     entity::audit_event::Entity::insert(row)
         .exec_without_returning(conn)
         .await?;
-    if let Some(org_id) = event.organization_id {
-        // Every mutation of an organization's data moves its data version (caches key on it).
-        use entity::organization_version::{Column, Entity};
-        use sea_orm::{
-            ColumnTrait, QueryFilter,
-            sea_query::{Expr, ExprTrait},
-        };
-        Entity::update_many()
-            .col_expr(Column::DataVersion, Expr::col(Column::DataVersion).add(1))
-            .filter(Column::OrganizationId.eq(org_id))
-            .exec(conn)
-            .await?;
-    }
     Ok(())
 }
 

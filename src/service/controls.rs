@@ -26,7 +26,7 @@ use crate::{
         audit::{self, AuditRecord, Changes},
         authz,
         page::{Page, PageRequest},
-        stats::{self, ControlStats, OrgStats, Scope, StatsCache},
+        stats::{self, ControlStats, OrgStats, StatsCache},
         version::{self, IfMatch},
     },
 };
@@ -50,6 +50,16 @@ fn kind_of(model: &control::Model) -> Result<ControlKind> {
         .ok_or_else(|| AppError::internal("stored control kind is invalid"))
 }
 
+/// A control with its stats and score.
+fn view_of(control: control::Model, stats: ControlStats) -> Result<ControlView> {
+    let score = stats::score(status_of(&control)?, control.applicable, &stats);
+    Ok(ControlView {
+        control,
+        stats,
+        score,
+    })
+}
+
 /// Attaches the organization's cached stats and the scores to controls.
 pub fn views_from(controls: Vec<control::Model>, stats: &OrgStats) -> Result<Vec<ControlView>> {
     controls
@@ -60,35 +70,7 @@ pub fn views_from(controls: Vec<control::Model>, stats: &OrgStats) -> Result<Vec
                 .get(&control.id)
                 .cloned()
                 .unwrap_or_default();
-            let score = stats::score(status_of(&control)?, control.applicable, &stats);
-            Ok(ControlView {
-                control,
-                stats,
-                score,
-            })
-        })
-        .collect()
-}
-
-/// Attaches freshly aggregated stats and scores to controls (one statement; used inside write
-/// transactions, where the cache must not be filled).
-async fn views<C: ConnectionTrait>(
-    conn: &C,
-    org_id: &str,
-    controls: Vec<control::Model>,
-) -> Result<Vec<ControlView>> {
-    let ids: Vec<String> = controls.iter().map(|c| c.id.clone()).collect();
-    let mut all = stats::control_stats(conn, org_id, Scope::Controls(&ids), db::now()).await?;
-    controls
-        .into_iter()
-        .map(|control| {
-            let stats = all.remove(&control.id).unwrap_or_default();
-            let score = stats::score(status_of(&control)?, control.applicable, &stats);
-            Ok(ControlView {
-                control,
-                stats,
-                score,
-            })
+            view_of(control, stats)
         })
         .collect()
 }
@@ -522,17 +504,6 @@ pub async fn find<C: ConnectionTrait>(
         .ok_or(AppError::NotFound("control"))
 }
 
-async fn view_one<C: ConnectionTrait>(
-    conn: &C,
-    org_id: &str,
-    model: control::Model,
-) -> Result<ControlView> {
-    views(conn, org_id, vec![model])
-        .await?
-        .pop()
-        .ok_or_else(|| AppError::internal("control view missing"))
-}
-
 /// One control.
 pub async fn get(
     db_conn: &DatabaseConnection,
@@ -575,7 +546,10 @@ pub async fn update(
 ) -> Result<ControlView> {
     let txn = db::begin_write(db_conn).await?;
     authz::authorize(&txn, principal, org_id, Action::ChangeControls).await?;
-    let current = find(&txn, org_id, control_id).await?;
+    // The control and its stats in one statement (a change to its fields leaves them as they are).
+    let (current, stats) = stats::control_with_stats(&txn, org_id, control_id, db::now())
+        .await?
+        .ok_or(AppError::NotFound("control"))?;
     version::check(if_match, current.version)?;
 
     let status = patch.status.unwrap_or(status_of(&current)?);
@@ -608,7 +582,7 @@ pub async fn update(
     changes.track("notes", &current.notes, &notes);
     if changes.is_empty() {
         txn.commit().await?;
-        return view_one(db_conn, org_id, current).await;
+        return view_of(current, stats);
     }
     let mut active = current.clone().into_active_model();
     active.status = Set(status.as_str().to_owned());
@@ -632,7 +606,7 @@ pub async fn update(
         },
     )
     .await?;
-    let view = view_one(&txn, org_id, updated).await?;
+    let view = view_of(updated, stats)?;
     webhooks::emit(&txn, org_id, EventType::ControlUpdated, &view).await?;
     txn.commit().await?;
     Ok(view)

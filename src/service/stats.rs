@@ -4,7 +4,8 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ConnectionTrait, Value};
+use entity::control;
+use sea_orm::{ConnectionTrait, FromQueryResult, Value};
 
 use crate::{
     domain::{
@@ -12,7 +13,7 @@ use crate::{
         readiness::{ControlFacts, control_score},
     },
     error::Result,
-    service::sql::{placeholders, statement},
+    service::sql::statement,
 };
 
 /// The statuses in which a finding is open (contract §7).
@@ -37,8 +38,6 @@ pub struct ControlStats {
 
 /// Which controls to aggregate over.
 pub enum Scope<'a> {
-    /// These controls (a page).
-    Controls(&'a [String]),
     /// Every control of one adopted framework.
     Framework(&'a str),
     /// Every control of the organization.
@@ -47,10 +46,6 @@ pub enum Scope<'a> {
 
 fn scope_sql(scope: &Scope<'_>, column: &str, values: &mut Vec<Value>) -> String {
     match scope {
-        Scope::Controls(ids) => {
-            values.extend(ids.iter().map(|id| Value::from(id.clone())));
-            format!("{column} IN ({})", placeholders(ids.len()))
-        }
         Scope::Framework(key) => {
             values.push(Value::from((*key).to_owned()));
             format!(
@@ -60,6 +55,17 @@ fn scope_sql(scope: &Scope<'_>, column: &str, values: &mut Vec<Value>) -> String
         Scope::Organization => "1 = 1".to_owned(),
     }
 }
+
+/// Over a control's links to evidence (`ce`): how many, how many accepted and valid at the
+/// first parameter, how many accepted and expired at the second.
+const EVIDENCE_AGGREGATES: &str = "COUNT(*) AS n, \
+     SUM(CASE WHEN ce.evidence_review_status = 'accepted' AND (ce.evidence_valid_until IS NULL OR ce.evidence_valid_until > ?) THEN 1 ELSE 0 END) AS a, \
+     SUM(CASE WHEN ce.evidence_review_status = 'accepted' AND ce.evidence_valid_until IS NOT NULL AND ce.evidence_valid_until <= ? THEN 1 ELSE 0 END) AS b";
+
+/// Over a control's links to open findings (`fc`): how many, how many major, how many minor.
+const FINDING_AGGREGATES: &str = "COUNT(*) AS n, \
+     SUM(CASE WHEN fc.finding_type = 'major_nonconformity' THEN 1 ELSE 0 END) AS a, \
+     SUM(CASE WHEN fc.finding_type = 'minor_nonconformity' THEN 1 ELSE 0 END) AS b";
 
 /// Aggregates evidence and findings per control, in one statement (two grouped scans of the
 /// link tables' covering indexes, joined by `UNION ALL`).
@@ -71,9 +77,6 @@ pub async fn control_stats<C: ConnectionTrait>(
 ) -> Result<HashMap<String, ControlStats>> {
     let backend = conn.get_database_backend();
     let mut stats: HashMap<String, ControlStats> = HashMap::new();
-    if matches!(scope, Scope::Controls(ids) if ids.is_empty()) {
-        return Ok(stats);
-    }
 
     let mut values: Vec<Value> = vec![now.into(), now.into(), org_id.into()];
     if matches!(scope, Scope::Framework(_)) {
@@ -88,16 +91,12 @@ pub async fn control_stats<C: ConnectionTrait>(
     let finding_filter = scope_sql(&scope, "fc.control_id", &mut values);
     // Kind 0: evidence (count, valid, expired); kind 1: open findings (count, major, minor).
     let sql = format!(
-        "SELECT ce.control_id, 0, COUNT(*), \
-         SUM(CASE WHEN ce.evidence_review_status = 'accepted' AND (ce.evidence_valid_until IS NULL OR ce.evidence_valid_until > ?) THEN 1 ELSE 0 END), \
-         SUM(CASE WHEN ce.evidence_review_status = 'accepted' AND ce.evidence_valid_until IS NOT NULL AND ce.evidence_valid_until <= ? THEN 1 ELSE 0 END) \
+        "SELECT ce.control_id, 0, {EVIDENCE_AGGREGATES} \
          FROM control_evidence ce \
          WHERE ce.organization_id = ? AND ce.evidence_archived_at IS NULL AND {evidence_filter} \
          GROUP BY ce.control_id \
          UNION ALL \
-         SELECT fc.control_id, 1, COUNT(*), \
-         SUM(CASE WHEN fc.finding_type = 'major_nonconformity' THEN 1 ELSE 0 END), \
-         SUM(CASE WHEN fc.finding_type = 'minor_nonconformity' THEN 1 ELSE 0 END) \
+         SELECT fc.control_id, 1, {FINDING_AGGREGATES} \
          FROM finding_controls fc \
          WHERE fc.organization_id = ? AND fc.finding_status IN (?, ?, ?) AND {finding_filter} \
          GROUP BY fc.control_id"
@@ -120,6 +119,49 @@ pub async fn control_stats<C: ConnectionTrait>(
         }
     }
     Ok(stats)
+}
+
+/// One control of the organization with its stats, in one statement (what a change to the
+/// control reads inside its transaction); `None` when the organization has no such control.
+pub async fn control_with_stats<C: ConnectionTrait>(
+    conn: &C,
+    org_id: &str,
+    control_id: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<(control::Model, ControlStats)>> {
+    // Aggregates without GROUP BY: always one row each, zero counts and null sums when nothing
+    // is linked.
+    let sql = format!(
+        "SELECT c.*, e.n AS stats_evidence, e.a AS stats_valid, e.b AS stats_expired, \
+         f.n AS stats_findings, f.a AS stats_major, f.b AS stats_minor \
+         FROM controls c, \
+         (SELECT {EVIDENCE_AGGREGATES} FROM control_evidence ce WHERE ce.organization_id = ? \
+          AND ce.control_id = ? AND ce.evidence_archived_at IS NULL) e, \
+         (SELECT {FINDING_AGGREGATES} FROM finding_controls fc WHERE fc.organization_id = ? \
+          AND fc.control_id = ? AND fc.finding_status IN (?, ?, ?)) f \
+         WHERE c.id = ? AND c.organization_id = ?"
+    );
+    let mut values: Vec<Value> = vec![now.into(), now.into(), org_id.into(), control_id.into()];
+    values.push(org_id.into());
+    values.push(control_id.into());
+    values.extend(OPEN_FINDING_STATUSES.iter().map(|s| Value::from(*s)));
+    values.push(control_id.into());
+    values.push(org_id.into());
+    let backend = conn.get_database_backend();
+    let Some(row) = conn.query_one_raw(statement(backend, &sql, values)).await? else {
+        return Ok(None);
+    };
+    let sum =
+        |column: &str| -> Result<i64> { Ok(row.try_get::<Option<i64>>("", column)?.unwrap_or(0)) };
+    let stats = ControlStats {
+        evidence_count: sum("stats_evidence")?,
+        valid_evidence: sum("stats_valid")?,
+        expired_evidence: sum("stats_expired")?,
+        open_findings: sum("stats_findings")?,
+        open_major: sum("stats_major")?,
+        open_minor: sum("stats_minor")?,
+    };
+    Ok(Some((control::Model::from_query_result(&row, "")?, stats)))
 }
 
 /// The formula's facts for a control and its stats.

@@ -835,6 +835,82 @@ async fn expired_evidence_does_not_count() {
 }
 
 #[tokio::test]
+async fn a_changed_control_answers_with_what_is_linked_to_it() {
+    let app = TestApp::spawn().await;
+    let org = org_with_iso(&app).await;
+    let control = control_id(&app, &org.id, "A.8.15").await;
+    let control_path = format!("/api/v1/organizations/{}/controls/{control}", org.id);
+    let facts = |c: serde_json::Value| {
+        (
+            c["evidence_count"].as_i64(),
+            c["open_findings_count"].as_i64(),
+            c["score"].as_f64(),
+        )
+    };
+    // A change answers with the control's counts and score, as a read of it does.
+    let change = async |patch: serde_json::Value| {
+        let res = app
+            .send_json(Method::PATCH, &control_path, &org.editor.token, &patch)
+            .await;
+        assert_eq!(res.status(), StatusCode::OK);
+        let changed = facts(body(res).await);
+        let read = facts(body(app.get(&control_path, &org.editor.token).await).await);
+        assert_eq!(changed, read, "the change's answer and a read agree");
+        changed
+    };
+    let past = (chrono::Utc::now() - chrono::Duration::days(1)).to_rfc3339();
+    let expired = create_evidence(
+        &app,
+        &org.id,
+        &org.editor.token,
+        json!({"control_ids": [control], "valid_until": past}),
+    )
+    .await;
+    accept(&app, &org, expired["id"].as_str().expect("id")).await;
+    create_evidence(
+        &app,
+        &org.id,
+        &org.editor.token,
+        json!({"control_ids": [control]}),
+    )
+    .await;
+    assert_eq!(
+        change(json!({"status": "implemented"})).await,
+        (Some(2), Some(0), Some(0.5)),
+        "expired and pending evidence only"
+    );
+    let valid = create_evidence(
+        &app,
+        &org.id,
+        &org.editor.token,
+        json!({"control_ids": [control]}),
+    )
+    .await;
+    accept(&app, &org, valid["id"].as_str().expect("id")).await;
+    assert_eq!(
+        change(json!({"notes": "reviewed"})).await,
+        (Some(3), Some(0), Some(1.0)),
+        "valid evidence"
+    );
+    let res = app
+        .send_json(
+            Method::POST,
+            &format!("/api/v1/organizations/{}/findings", org.id),
+            &org.editor.token,
+            &json!({"title": "Logs are not reviewed", "type": "minor_nonconformity",
+                    "source": "internal_audit", "control_ids": [control]}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    // Nothing changes this time: the answer still carries the counts.
+    assert_eq!(
+        change(json!({"notes": "reviewed"})).await,
+        (Some(3), Some(1), Some(0.5)),
+        "an open minor nonconformity"
+    );
+}
+
+#[tokio::test]
 async fn a_served_again_control_page_ends_when_evidence_expires() {
     let app = TestApp::spawn().await;
     let org = org_with_iso(&app).await;
