@@ -1,9 +1,19 @@
 //! The audit-event writer: every mutation records who changed what (old → new) in its own transaction.
 
-use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait};
+use sea_orm::{
+    ActiveValue::Set,
+    ConnectionTrait, EntityTrait, QueryTrait,
+    sea_query::{Expr, Query},
+};
 use serde_json::{Map, Value};
 
-use crate::{auth::Principal, db, error::Result};
+use crate::{
+    auth::Principal,
+    db,
+    domain::webhook::EventType,
+    error::{AppError, Result},
+    service::webhooks::{self, EventResource},
+};
 
 /// The changed fields of one mutation: field → `[old, new]`.
 #[derive(Debug, Default, Clone)]
@@ -76,7 +86,54 @@ pub async fn record_as<C: ConnectionTrait>(
     request_id: Option<&str>,
     event: AuditRecord<'_>,
 ) -> Result<()> {
-    let row = entity::audit_event::ActiveModel {
+    // Inserting an organization's event also moves its data version (caches key on it), in
+    // the same statement: the `audit_events_move_data_version` trigger (migration 9).
+    entity::audit_event::Entity::insert(row(actor, request_id, event))
+        .exec_without_returning(conn)
+        .await?;
+    Ok(())
+}
+
+/// Writes the event like [`record`], then announces `event` to the organization's webhook
+/// endpoints ([`webhooks::emit`]). The insert also answers whether the organization has an
+/// enabled endpoint, read in the same transaction: without one, announcing costs no statement.
+pub async fn record_and_emit<C: ConnectionTrait>(
+    conn: &C,
+    actor: &Principal,
+    record: AuditRecord<'_>,
+    event: EventType,
+    resource: &(dyn EventResource + Sync),
+) -> Result<()> {
+    let Some(org_id) = record.organization_id else {
+        return Err(AppError::internal("a webhook event needs an organization"));
+    };
+    let mut insert = entity::audit_event::Entity::insert(row(
+        &actor.actor(),
+        actor.request_id.as_deref(),
+        record,
+    ))
+    .into_query();
+    insert.returning(Query::returning().expr(Expr::cust(
+        "EXISTS (SELECT 1 FROM webhook_endpoints w \
+         WHERE w.organization_id = audit_events.organization_id AND w.enabled)",
+    )));
+    let backend = conn.get_database_backend();
+    let has_endpoints = match conn.query_one_raw(backend.build(&insert)).await? {
+        Some(found) => found.try_get_by_index::<bool>(0)?,
+        None => return Err(AppError::internal("the audit event was not written")),
+    };
+    if has_endpoints {
+        webhooks::emit(conn, org_id, event, resource).await?;
+    }
+    Ok(())
+}
+
+fn row(
+    actor: &str,
+    request_id: Option<&str>,
+    event: AuditRecord<'_>,
+) -> entity::audit_event::ActiveModel {
+    entity::audit_event::ActiveModel {
         id: Set(db::new_id()),
         organization_id: Set(event.organization_id.map(str::to_owned)),
         at: Set(db::now()),
@@ -86,13 +143,7 @@ pub async fn record_as<C: ConnectionTrait>(
         entity_id: Set(event.entity_id.to_owned()),
         changes: Set(Value::Object(event.changes.0).to_string()),
         request_id: Set(request_id.map(str::to_owned)),
-    };
-    // Inserting an organization's event also moves its data version (caches key on it), in
-    // the same statement: the `audit_events_move_data_version` trigger (migration 9).
-    entity::audit_event::Entity::insert(row)
-        .exec_without_returning(conn)
-        .await?;
-    Ok(())
+    }
 }
 
 /// Filters of the audit trail.

@@ -21,7 +21,6 @@ use crate::{
         role::Action,
     },
     error::{AppError, Result},
-    service::webhooks,
     service::{
         audit::{self, AuditRecord, Changes},
         authz,
@@ -594,7 +593,8 @@ pub async fn update(
     active.version = Set(current.version + 1);
     active.updated_at = Set(db::now());
     let updated = active.update(&txn).await?;
-    audit::record(
+    let view = view_of(updated, stats)?;
+    audit::record_and_emit(
         &txn,
         principal,
         AuditRecord {
@@ -604,10 +604,10 @@ pub async fn update(
             entity_id: control_id,
             changes,
         },
+        EventType::ControlUpdated,
+        &view,
     )
     .await?;
-    let view = view_of(updated, stats)?;
-    webhooks::emit(&txn, org_id, EventType::ControlUpdated, &view).await?;
     txn.commit().await?;
     Ok(view)
 }

@@ -21,7 +21,6 @@ use crate::{
         role::Action,
     },
     error::{AppError, Result},
-    service::webhooks,
     service::{
         audit::{self, AuditRecord, Changes},
         authz, controls,
@@ -235,7 +234,12 @@ pub async fn create<C: ConnectionTrait>(
         .exec_without_returning(conn)
         .await?;
     }
-    audit::record(
+    let view = EvidenceView {
+        evidence: created,
+        control_ids,
+    };
+    let created = &view.evidence;
+    audit::record_and_emit(
         conn,
         principal,
         AuditRecord {
@@ -247,15 +251,12 @@ pub async fn create<C: ConnectionTrait>(
                 .created("title", &created.title)
                 .created("kind", &created.kind)
                 .created("valid_until", &created.valid_until)
-                .created("control_ids", &control_ids),
+                .created("control_ids", &view.control_ids),
         },
+        EventType::EvidenceCreated,
+        &view,
     )
     .await?;
-    let view = EvidenceView {
-        evidence: created,
-        control_ids,
-    };
-    webhooks::emit(conn, org_id, EventType::EvidenceCreated, &view).await?;
     Ok(view)
 }
 
@@ -692,7 +693,8 @@ pub async fn review(
     active.updated_at = Set(now);
     let updated = active.update(&txn).await?;
     sync_link_facts(&txn, &current, &updated).await?;
-    audit::record(
+    let view = view_one(&txn, updated).await?;
+    audit::record_and_emit(
         &txn,
         principal,
         AuditRecord {
@@ -702,10 +704,10 @@ pub async fn review(
             entity_id: evidence_id,
             changes,
         },
+        EventType::EvidenceReviewed,
+        &view,
     )
     .await?;
-    let view = view_one(&txn, updated).await?;
-    webhooks::emit(&txn, org_id, EventType::EvidenceReviewed, &view).await?;
     txn.commit().await?;
     Ok(view)
 }

@@ -19,7 +19,6 @@ use crate::{
         role::Action,
     },
     error::{AppError, Result},
-    service::webhooks,
     service::{
         audit::{self, AuditRecord, Changes},
         authz,
@@ -296,7 +295,12 @@ pub async fn create<C: ConnectionTrait>(
     .await
     .map_err(duplicate_ref)?;
     set_controls(conn, &created, &control_ids).await?;
-    audit::record(
+    let view = FindingView {
+        finding: created,
+        control_ids,
+    };
+    let created = &view.finding;
+    audit::record_and_emit(
         conn,
         principal,
         AuditRecord {
@@ -309,16 +313,13 @@ pub async fn create<C: ConnectionTrait>(
                 .created("type", &created.finding_type)
                 .created("source", &created.source)
                 .created("status", &created.status)
-                .created("control_ids", &control_ids)
+                .created("control_ids", &view.control_ids)
                 .created("external_ref", &external),
         },
+        EventType::FindingCreated,
+        &view,
     )
     .await?;
-    let view = FindingView {
-        finding: created,
-        control_ids,
-    };
-    webhooks::emit(conn, org_id, EventType::FindingCreated, &view).await?;
     Ok(view)
 }
 
@@ -583,29 +584,26 @@ pub async fn update(
         Some(ids) => set_controls(&txn, &updated, ids).await?,
         None => sync_link_facts(&txn, &current, &updated).await?,
     }
-    audit::record(
+    let view = view_one(&txn, updated).await?;
+    let (action, event) = if status != from {
+        ("finding.status_changed", EventType::FindingStatusChanged)
+    } else {
+        ("finding.updated", EventType::FindingUpdated)
+    };
+    audit::record_and_emit(
         &txn,
         principal,
         AuditRecord {
             organization_id: Some(org_id),
-            action: if status != from {
-                "finding.status_changed"
-            } else {
-                "finding.updated"
-            },
+            action,
             entity_type: "finding",
             entity_id: finding_id,
             changes,
         },
+        event,
+        &view,
     )
     .await?;
-    let view = view_one(&txn, updated).await?;
-    let event = if status != from {
-        EventType::FindingStatusChanged
-    } else {
-        EventType::FindingUpdated
-    };
-    webhooks::emit(&txn, org_id, event, &view).await?;
     txn.commit().await?;
     Ok(view)
 }

@@ -3,9 +3,10 @@
 
 use std::{
     collections::{BTreeMap, HashMap, HashSet},
-    sync::{Arc, Mutex},
+    sync::{Arc, Mutex, OnceLock},
 };
 
+use bytes::Bytes;
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
@@ -85,6 +86,9 @@ pub struct Report {
     pub assessment: Assessment,
     pub counts: Counts,
     pub groups: Vec<GroupReport>,
+    /// Its JSON answer, rendered by the API the first time the report is served and reused
+    /// while the report stays cached (a computed report never changes).
+    pub rendered: OnceLock<Bytes>,
 }
 
 async fn adopted_framework<C: ConnectionTrait>(
@@ -308,6 +312,7 @@ async fn compute<C: ConnectionTrait>(
         assessment,
         counts,
         groups,
+        rendered: OnceLock::new(),
     })
 }
 
