@@ -142,6 +142,7 @@ async fn check_controls<C: ConnectionTrait>(
     Ok(ids)
 }
 
+/// Replaces a finding's control links.
 async fn set_controls<C: ConnectionTrait>(
     conn: &C,
     finding: &finding::Model,
@@ -151,6 +152,15 @@ async fn set_controls<C: ConnectionTrait>(
         .filter(finding_control::Column::FindingId.eq(finding.id.as_str()))
         .exec(conn)
         .await?;
+    link_controls(conn, finding, ids).await
+}
+
+/// Links a finding that has no links yet to controls (checked by [`check_controls`]).
+async fn link_controls<C: ConnectionTrait>(
+    conn: &C,
+    finding: &finding::Model,
+    ids: &[String],
+) -> Result<()> {
     if !ids.is_empty() {
         finding_control::Entity::insert_many(ids.iter().map(|control_id| {
             finding_control::ActiveModel {
@@ -294,7 +304,7 @@ pub async fn create<C: ConnectionTrait>(
     .insert(conn)
     .await
     .map_err(duplicate_ref)?;
-    set_controls(conn, &created, &control_ids).await?;
+    link_controls(conn, &created, &control_ids).await?;
     let view = FindingView {
         finding: created,
         control_ids,

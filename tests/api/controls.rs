@@ -716,3 +716,68 @@ async fn adoption_and_listing_cost_a_bounded_number_of_queries() {
         "statements: adoption {large}, control list {cold} (cached stats: {many}, cached page: {hit}), SoA {b}"
     );
 }
+
+#[tokio::test]
+async fn writes_cost_a_fixed_number_of_statements() {
+    let app = TestApp::spawn_with(|s| {
+        // Nothing else may run while statements are counted.
+        s.webhook_worker = false;
+        s.webhook_allow_private = true;
+    })
+    .await;
+    let org = app.organization("Acme").await;
+    let token = app.admin_token.clone();
+    assert_eq!(
+        adopt(&app, &org, "iso42001-2023").await.status(),
+        StatusCode::CREATED
+    );
+    let control = all_controls(&app, &org, "").await[0]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let control_path = format!("/api/v1/organizations/{org}/controls/{control}");
+    let findings_path = format!("/api/v1/organizations/{org}/findings");
+    let change = async |notes: &str| {
+        let (n, res) = queries_during(
+            &app,
+            app.send_json(
+                Method::PATCH,
+                &control_path,
+                &token,
+                &json!({"notes": notes}),
+            ),
+        )
+        .await;
+        assert_eq!(res.status(), StatusCode::OK);
+        n
+    };
+    let create = async || {
+        let finding = json!({"title": "Logs are not reviewed", "type": "observation",
+                             "source": "internal_audit"});
+        let (n, res) = queries_during(
+            &app,
+            app.send_json(Method::POST, &findings_path, &token, &finding),
+        )
+        .await;
+        assert_eq!(res.status(), StatusCode::CREATED);
+        n
+    };
+    // The caller's lookup; the control with its counts; its update; the audit event, whose
+    // insert also moves the data version and tells that no webhook endpoint exists.
+    assert_eq!(change("first").await, 4, "a control change");
+    // The caller's lookup; the finding; the audit event.
+    assert_eq!(create().await, 3, "a new finding");
+    // With an endpoint, the event is announced: the endpoints, the event, its delivery.
+    let res = app
+        .send_json(
+            Method::POST,
+            &format!("/api/v1/organizations/{org}/webhooks"),
+            &token,
+            &json!({"url": "http://127.0.0.1:9/hook", "events": ["control.updated"]}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    assert_eq!(change("second").await, 7, "a control change, announced");
+    // An endpoint that does not subscribe to the event: looked up, nothing written.
+    assert_eq!(create().await, 4, "a new finding, not announced");
+}
