@@ -1,8 +1,8 @@
 //! Every audit event of an organization moves its data version, in the database (a trigger).
 //!
-//! Every mutation records an audit event and moved the organization's data version with a
-//! second statement in the same transaction; the trigger does it in the insert's own statement,
-//! which saves a round trip on every write (on SQLite, inside the one writer's turn).
+//! Every mutation records an audit event; the organization's data version used to be moved by a
+//! second statement of the same transaction. The trigger moves it within the insert's own
+//! statement, which saves a round trip on every write (on SQLite, inside the one writer's turn).
 
 use sea_orm_migration::{prelude::*, sea_orm::DbBackend};
 

@@ -128,6 +128,7 @@ pub async fn record_and_emit<C: ConnectionTrait>(
     Ok(())
 }
 
+/// The stored row of an event.
 fn row(
     actor: &str,
     request_id: Option<&str>,
