@@ -1,9 +1,6 @@
 //! The authenticated caller: extracted from `Authorization: Bearer <jwt>` on every protected request.
 
-use std::future::Future;
-use std::pin::Pin;
-
-use std::sync::Arc;
+use std::{future::Future, pin::Pin, sync::Arc};
 
 use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload, web};
 use sea_orm::{ConnectionTrait, QueryResult, Value};

@@ -141,12 +141,21 @@ pub async fn control_with_stats<C: ConnectionTrait>(
           AND fc.control_id = ? AND fc.finding_status IN (?, ?, ?)) f \
          WHERE c.id = ? AND c.organization_id = ?"
     );
-    let mut values: Vec<Value> = vec![now.into(), now.into(), org_id.into(), control_id.into()];
-    values.push(org_id.into());
-    values.push(control_id.into());
-    values.extend(OPEN_FINDING_STATUSES.iter().map(|s| Value::from(*s)));
-    values.push(control_id.into());
-    values.push(org_id.into());
+    // In the statement's order: the evidence aggregates and filter, the findings filter, the control.
+    let [open, in_progress, resolved] = OPEN_FINDING_STATUSES;
+    let values: Vec<Value> = vec![
+        now.into(),
+        now.into(),
+        org_id.into(),
+        control_id.into(),
+        org_id.into(),
+        control_id.into(),
+        open.into(),
+        in_progress.into(),
+        resolved.into(),
+        control_id.into(),
+        org_id.into(),
+    ];
     let backend = conn.get_database_backend();
     let Some(row) = conn.query_one_raw(statement(backend, &sql, values)).await? else {
         return Ok(None);
