@@ -88,7 +88,7 @@ const ORG_ID: &str = "The organization's id";
         (status = 404, response = NotFound),
     )
 )]
-#[get("/organizations/{org_id}/frameworks")]
+#[get("/frameworks")]
 pub async fn adoption_list(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -124,7 +124,7 @@ pub async fn adoption_list(
         (status = 422, response = UnprocessableEntity),
     )
 )]
-#[post("/organizations/{org_id}/frameworks")]
+#[post("/frameworks")]
 pub async fn adoption_create(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -162,7 +162,7 @@ pub async fn adoption_create(
         (status = 404, response = NotFound),
     )
 )]
-#[get("/organizations/{org_id}/frameworks/{key}")]
+#[get("/frameworks/{key}")]
 pub async fn adoption_get(
     state: web::Data<AppState>,
     principal: Principal,
@@ -309,7 +309,7 @@ pub struct ControlQuery {
         (status = 404, response = NotFound),
     )
 )]
-#[get("/organizations/{org_id}/controls")]
+#[get("/controls")]
 pub async fn control_list(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -392,7 +392,7 @@ pub struct ControlCreate {
         (status = 422, response = UnprocessableEntity),
     )
 )]
-#[post("/organizations/{org_id}/controls")]
+#[post("/controls")]
 pub async fn control_create(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -444,7 +444,7 @@ pub async fn control_create(
         (status = 404, response = NotFound),
     )
 )]
-#[get("/organizations/{org_id}/controls/{control_id}")]
+#[get("/controls/{control_id}")]
 pub async fn control_get(
     state: web::Data<AppState>,
     principal: Principal,
@@ -514,7 +514,7 @@ pub struct ControlUpdate {
         (status = 422, response = UnprocessableEntity),
     )
 )]
-#[patch("/organizations/{org_id}/controls/{control_id}")]
+#[patch("/controls/{control_id}")]
 pub async fn control_update(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -661,7 +661,7 @@ fn soa_csv(soa: &StatementOfApplicability) -> Result<Vec<u8>> {
         (status = 404, response = NotFound),
     )
 )]
-#[get("/organizations/{org_id}/frameworks/{key}/soa")]
+#[get("/frameworks/{key}/soa")]
 pub async fn soa_get(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -771,7 +771,7 @@ pub struct AuditEventQuery {
         (status = 404, response = NotFound),
     )
 )]
-#[get("/organizations/{org_id}/audit-events")]
+#[get("/audit-events")]
 pub async fn audit_event_list(
     state: web::Data<AppState>,
     req: HttpRequest,

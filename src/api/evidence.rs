@@ -216,7 +216,7 @@ pub struct EvidenceQuery {
         (status = 404, response = NotFound),
     )
 )]
-#[get("/organizations/{org_id}/evidence")]
+#[get("/evidence")]
 pub async fn evidence_list(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -268,7 +268,7 @@ pub async fn evidence_list(
         (status = 422, response = UnprocessableEntity),
     )
 )]
-#[post("/organizations/{org_id}/evidence")]
+#[post("/evidence")]
 pub async fn evidence_create(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -317,7 +317,7 @@ pub async fn evidence_create(
         (status = 404, response = NotFound),
     )
 )]
-#[get("/organizations/{org_id}/evidence/{evidence_id}")]
+#[get("/evidence/{evidence_id}")]
 pub async fn evidence_get(
     state: web::Data<AppState>,
     principal: Principal,
@@ -387,7 +387,7 @@ pub struct EvidenceUpdate {
         (status = 422, response = UnprocessableEntity),
     )
 )]
-#[patch("/organizations/{org_id}/evidence/{evidence_id}")]
+#[patch("/evidence/{evidence_id}")]
 pub async fn evidence_update(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -437,7 +437,7 @@ pub async fn evidence_update(
         (status = 412, response = PreconditionFailed),
     )
 )]
-#[delete("/organizations/{org_id}/evidence/{evidence_id}")]
+#[delete("/evidence/{evidence_id}")]
 pub async fn evidence_delete(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -518,7 +518,7 @@ fn upload_media_type(req: &HttpRequest) -> Result<String> {
         (status = 422, response = UnprocessableEntity),
     )
 )]
-#[put("/organizations/{org_id}/evidence/{evidence_id}/content")]
+#[put("/evidence/{evidence_id}/content")]
 pub async fn evidence_content_put(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -604,7 +604,7 @@ pub async fn evidence_content_put(
         (status = 404, response = NotFound),
     )
 )]
-#[get("/organizations/{org_id}/evidence/{evidence_id}/content")]
+#[get("/evidence/{evidence_id}/content")]
 pub async fn evidence_content_get(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -688,7 +688,7 @@ pub struct EvidenceReview {
         (status = 422, response = UnprocessableEntity),
     )
 )]
-#[post("/organizations/{org_id}/evidence/{evidence_id}/review")]
+#[post("/evidence/{evidence_id}/review")]
 pub async fn evidence_review(
     state: web::Data<AppState>,
     principal: Principal,
@@ -725,7 +725,7 @@ pub async fn evidence_review(
         (status = 404, response = NotFound),
     )
 )]
-#[get("/organizations/{org_id}/controls/{control_id}/evidence")]
+#[get("/controls/{control_id}/evidence")]
 pub async fn control_evidence_list(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -763,7 +763,7 @@ pub async fn control_evidence_list(
         (status = 409, response = Conflict),
     )
 )]
-#[put("/organizations/{org_id}/controls/{control_id}/evidence/{evidence_id}")]
+#[put("/controls/{control_id}/evidence/{evidence_id}")]
 pub async fn control_evidence_link(
     state: web::Data<AppState>,
     principal: Principal,
@@ -798,7 +798,7 @@ pub async fn control_evidence_link(
         (status = 404, response = NotFound),
     )
 )]
-#[delete("/organizations/{org_id}/controls/{control_id}/evidence/{evidence_id}")]
+#[delete("/controls/{control_id}/evidence/{evidence_id}")]
 pub async fn control_evidence_unlink(
     state: web::Data<AppState>,
     principal: Principal,

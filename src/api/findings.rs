@@ -231,7 +231,7 @@ pub struct FindingQuery {
         (status = 404, response = NotFound),
     )
 )]
-#[get("/organizations/{org_id}/findings")]
+#[get("/findings")]
 pub async fn finding_list(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -284,7 +284,7 @@ pub async fn finding_list(
         (status = 422, response = UnprocessableEntity),
     )
 )]
-#[post("/organizations/{org_id}/findings")]
+#[post("/findings")]
 pub async fn finding_create(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -334,7 +334,7 @@ pub async fn finding_create(
         (status = 404, response = NotFound),
     )
 )]
-#[get("/organizations/{org_id}/findings/{finding_id}")]
+#[get("/findings/{finding_id}")]
 pub async fn finding_get(
     state: web::Data<AppState>,
     principal: Principal,
@@ -430,7 +430,7 @@ pub struct FindingUpdate {
         (status = 422, response = UnprocessableEntity),
     )
 )]
-#[patch("/organizations/{org_id}/findings/{finding_id}")]
+#[patch("/findings/{finding_id}")]
 pub async fn finding_update(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -488,7 +488,7 @@ pub async fn finding_update(
         (status = 412, response = PreconditionFailed),
     )
 )]
-#[delete("/organizations/{org_id}/findings/{finding_id}")]
+#[delete("/findings/{finding_id}")]
 pub async fn finding_delete(
     state: web::Data<AppState>,
     req: HttpRequest,

@@ -165,7 +165,7 @@ pub async fn organization_create(
         (status = 404, response = NotFound),
     )
 )]
-#[get("/organizations/{org_id}")]
+#[get("")]
 pub async fn organization_get(
     state: web::Data<AppState>,
     principal: Principal,
@@ -197,7 +197,7 @@ pub async fn organization_get(
         (status = 422, response = UnprocessableEntity),
     )
 )]
-#[patch("/organizations/{org_id}")]
+#[patch("")]
 pub async fn organization_update(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -233,7 +233,7 @@ pub async fn organization_update(
         (status = 412, response = PreconditionFailed),
     )
 )]
-#[delete("/organizations/{org_id}")]
+#[delete("")]
 pub async fn organization_delete(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -319,7 +319,7 @@ pub struct MemberUpdate {
         (status = 404, response = NotFound),
     )
 )]
-#[get("/organizations/{org_id}/members")]
+#[get("/members")]
 pub async fn member_list(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -364,7 +364,7 @@ pub async fn member_list(
         (status = 422, response = UnprocessableEntity),
     )
 )]
-#[post("/organizations/{org_id}/members")]
+#[post("/members")]
 pub async fn member_create(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -414,7 +414,7 @@ pub async fn member_create(
         (status = 404, response = NotFound),
     )
 )]
-#[get("/organizations/{org_id}/members/{user_id}")]
+#[get("/members/{user_id}")]
 pub async fn member_get(
     state: web::Data<AppState>,
     principal: Principal,
@@ -455,7 +455,7 @@ pub async fn member_get(
         (status = 415, response = UnsupportedMediaType),
     )
 )]
-#[patch("/organizations/{org_id}/members/{user_id}")]
+#[patch("/members/{user_id}")]
 pub async fn member_update(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -496,7 +496,7 @@ pub async fn member_update(
         (status = 412, response = PreconditionFailed),
     )
 )]
-#[delete("/organizations/{org_id}/members/{user_id}")]
+#[delete("/members/{user_id}")]
 pub async fn member_delete(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -592,7 +592,7 @@ pub struct ServiceAccountCreate {
         (status = 404, response = NotFound),
     )
 )]
-#[get("/organizations/{org_id}/service-accounts")]
+#[get("/service-accounts")]
 pub async fn service_account_list(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -633,7 +633,7 @@ pub async fn service_account_list(
         (status = 422, response = UnprocessableEntity),
     )
 )]
-#[post("/organizations/{org_id}/service-accounts")]
+#[post("/service-accounts")]
 pub async fn service_account_create(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -675,7 +675,7 @@ pub async fn service_account_create(
         (status = 404, response = NotFound),
     )
 )]
-#[delete("/organizations/{org_id}/service-accounts/{service_account_id}")]
+#[delete("/service-accounts/{service_account_id}")]
 pub async fn service_account_delete(
     state: web::Data<AppState>,
     principal: Principal,

@@ -276,7 +276,7 @@ page_schema!(
         (status = 404, response = NotFound),
     )
 )]
-#[get("/organizations/{org_id}/readiness")]
+#[get("/readiness")]
 pub async fn readiness_list(
     state: web::Data<AppState>,
     principal: Principal,
@@ -309,7 +309,7 @@ pub async fn readiness_list(
         (status = 404, response = NotFound),
     )
 )]
-#[get("/organizations/{org_id}/readiness/{key}")]
+#[get("/readiness/{key}")]
 pub async fn readiness_get(
     state: web::Data<AppState>,
     principal: Principal,
@@ -361,7 +361,7 @@ pub struct HistoryQuery {
         (status = 404, response = NotFound),
     )
 )]
-#[get("/organizations/{org_id}/readiness/{key}/history")]
+#[get("/readiness/{key}/history")]
 pub async fn readiness_history_list(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -412,7 +412,7 @@ pub async fn readiness_history_list(
         (status = 404, response = NotFound),
     )
 )]
-#[post("/organizations/{org_id}/readiness/{key}/history")]
+#[post("/readiness/{key}/history")]
 pub async fn readiness_history_create(
     state: web::Data<AppState>,
     req: HttpRequest,

@@ -301,7 +301,7 @@ async fn baseline_if_listening(state: &AppState, org_id: &str, events: &[EventTy
         (status = 404, response = NotFound),
     )
 )]
-#[get("/organizations/{org_id}/webhooks")]
+#[get("/webhooks")]
 pub async fn webhook_list(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -340,7 +340,7 @@ pub async fn webhook_list(
         (status = 422, response = UnprocessableEntity),
     )
 )]
-#[post("/organizations/{org_id}/webhooks")]
+#[post("/webhooks")]
 pub async fn webhook_create(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -392,7 +392,7 @@ pub async fn webhook_create(
         (status = 404, response = NotFound),
     )
 )]
-#[get("/organizations/{org_id}/webhooks/{webhook_id}")]
+#[get("/webhooks/{webhook_id}")]
 pub async fn webhook_get(
     state: web::Data<AppState>,
     principal: Principal,
@@ -435,7 +435,7 @@ pub async fn webhook_get(
         (status = 422, response = UnprocessableEntity),
     )
 )]
-#[patch("/organizations/{org_id}/webhooks/{webhook_id}")]
+#[patch("/webhooks/{webhook_id}")]
 pub async fn webhook_update(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -482,7 +482,7 @@ pub async fn webhook_update(
         (status = 404, response = NotFound),
     )
 )]
-#[delete("/organizations/{org_id}/webhooks/{webhook_id}")]
+#[delete("/webhooks/{webhook_id}")]
 pub async fn webhook_delete(
     state: web::Data<AppState>,
     principal: Principal,
@@ -521,7 +521,7 @@ pub async fn webhook_delete(
         (status = 422, response = UnprocessableEntity),
     )
 )]
-#[post("/organizations/{org_id}/webhooks/{webhook_id}/rotate-secret")]
+#[post("/webhooks/{webhook_id}/rotate-secret")]
 pub async fn webhook_secret_rotate(
     state: web::Data<AppState>,
     principal: Principal,
@@ -570,7 +570,7 @@ pub async fn webhook_secret_rotate(
         (status = 404, response = NotFound),
     )
 )]
-#[get("/organizations/{org_id}/webhooks/{webhook_id}/deliveries")]
+#[get("/webhooks/{webhook_id}/deliveries")]
 pub async fn webhook_delivery_list(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -622,7 +622,7 @@ pub async fn webhook_delivery_list(
         (status = 409, response = Conflict),
     )
 )]
-#[post("/organizations/{org_id}/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver")]
+#[post("/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver")]
 pub async fn webhook_delivery_redeliver(
     state: web::Data<AppState>,
     principal: Principal,
