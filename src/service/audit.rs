@@ -2,8 +2,8 @@
 
 use sea_orm::{
     ActiveValue::Set,
-    ConnectionTrait, EntityTrait, QueryTrait,
-    sea_query::{Expr, Query},
+    ConnectionTrait, DbBackend, EntityTrait, QueryTrait, Statement,
+    sea_query::{Expr, Query, UpdateStatement},
 };
 use serde_json::{Map, Value};
 
@@ -104,9 +104,37 @@ pub async fn record_and_emit<C: ConnectionTrait>(
     event: EventType,
     resource: &(dyn EventResource + Sync),
 ) -> Result<()> {
+    write_record_and_emit(conn, None, actor, record, event, resource).await
+}
+
+/// Runs `update`, which must change exactly one row, then records and announces the event like
+/// [`record_and_emit`]. On SQLite, which runs the statements of one call in order, the update
+/// and the event's insert go to the database together: one round trip (each costs a hop to the
+/// connection's worker thread, inside the writer turn). PostgreSQL prepares one statement per
+/// call, so there the update runs first.
+pub async fn update_record_and_emit<C: ConnectionTrait>(
+    conn: &C,
+    update: UpdateStatement,
+    actor: &Principal,
+    record: AuditRecord<'_>,
+    event: EventType,
+    resource: &(dyn EventResource + Sync),
+) -> Result<()> {
+    write_record_and_emit(conn, Some(update), actor, record, event, resource).await
+}
+
+async fn write_record_and_emit<C: ConnectionTrait>(
+    conn: &C,
+    mut update: Option<UpdateStatement>,
+    actor: &Principal,
+    record: AuditRecord<'_>,
+    event: EventType,
+    resource: &(dyn EventResource + Sync),
+) -> Result<()> {
     let Some(org_id) = record.organization_id else {
         return Err(AppError::internal("a webhook event needs an organization"));
     };
+    let entity_type = record.entity_type;
     let mut insert = entity::audit_event::Entity::insert(row(
         &actor.actor(),
         actor.request_id.as_deref(),
@@ -118,7 +146,33 @@ pub async fn record_and_emit<C: ConnectionTrait>(
          WHERE w.organization_id = audit_events.organization_id AND w.enabled)",
     )));
     let backend = conn.get_database_backend();
-    let has_endpoints = match conn.query_one_raw(backend.build(&insert)).await? {
+    let not_updated = || AppError::internal(format!("the {entity_type} was not updated"));
+    let mut insert = backend.build(&insert);
+    let mut rows_before = 0;
+    if let Some(update) = update.as_mut() {
+        if backend == DbBackend::Sqlite {
+            // The update answers a row, so that the answer tells it changed one.
+            update.returning(Query::returning().expr(Expr::val(1)));
+            insert = joined(backend.build(&*update), insert);
+            rows_before = 1;
+        } else if conn
+            .execute_raw(backend.build(&*update))
+            .await?
+            .rows_affected()
+            != 1
+        {
+            return Err(not_updated());
+        }
+    }
+    let rows = conn.query_all_raw(insert).await?;
+    if rows.len() != rows_before + 1 {
+        return Err(if rows.len() == rows_before {
+            not_updated()
+        } else {
+            AppError::internal("the audit event was not written")
+        });
+    }
+    let has_endpoints = match rows.last() {
         Some(found) => found.try_get_by_index::<bool>(0)?,
         None => return Err(AppError::internal("the audit event was not written")),
     };
@@ -126,6 +180,18 @@ pub async fn record_and_emit<C: ConnectionTrait>(
         webhooks::emit(conn, org_id, event, resource).await?;
     }
     Ok(())
+}
+
+/// Two SQLite statements run by one call, in order: `first`'s values bind its `?` placeholders,
+/// then `second`'s.
+fn joined(first: Statement, second: Statement) -> Statement {
+    let mut values = first.values.map(|v| v.0).unwrap_or_default();
+    values.extend(second.values.map(|v| v.0).unwrap_or_default());
+    Statement::from_sql_and_values(
+        DbBackend::Sqlite,
+        format!("{}; {}", first.sql, second.sql),
+        values,
+    )
 }
 
 /// The stored row of an event.

@@ -8,7 +8,7 @@ use sea_orm::{
     ActiveModelTrait,
     ActiveValue::Set,
     ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, IntoActiveModel,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, TryIntoModel,
     sea_query::{Expr, ExprTrait, Func, Query},
 };
 
@@ -592,10 +592,17 @@ pub async fn update(
     active.notes = Set(notes);
     active.version = Set(current.version + 1);
     active.updated_at = Set(db::now());
-    let updated = active.update(&txn).await?;
-    let view = view_of(updated, stats)?;
-    audit::record_and_emit(
+    // The row as it will be stored; its update is sent with the audit event's insert.
+    let update = control::Entity::update_many()
+        .set(active.clone())
+        .filter(control::Column::Id.eq(control_id))
+        .filter(control::Column::OrganizationId.eq(org_id))
+        .filter(control::Column::Version.eq(current.version))
+        .into_query();
+    let view = view_of(active.try_into_model()?, stats)?;
+    audit::update_record_and_emit(
         &txn,
+        update,
         principal,
         AuditRecord {
             organization_id: Some(org_id),

@@ -85,6 +85,8 @@ async fn view_one<C: ConnectionTrait>(conn: &C, model: evidence::Model) -> Resul
 }
 
 /// Finds evidence of the organization, archived included (404 otherwise).
+/// Changes read the row with this, inside their transaction: on PostgreSQL it stays locked
+/// until the transaction ends, so concurrent changes take turns (and `If-Match` holds).
 async fn find<C: ConnectionTrait>(
     conn: &C,
     org_id: &str,
@@ -92,6 +94,7 @@ async fn find<C: ConnectionTrait>(
 ) -> Result<evidence::Model> {
     evidence::Entity::find_by_id(evidence_id.to_owned())
         .filter(evidence::Column::OrganizationId.eq(org_id))
+        .lock_exclusive()
         .one(conn)
         .await?
         .ok_or(AppError::NotFound("evidence"))

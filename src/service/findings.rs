@@ -239,6 +239,9 @@ async fn view_one<C: ConnectionTrait>(conn: &C, model: finding::Model) -> Result
         .ok_or_else(|| AppError::internal("finding view missing"))
 }
 
+/// The organization's finding (404 otherwise).
+/// Changes read the row with this, inside their transaction: on PostgreSQL it stays locked
+/// until the transaction ends, so concurrent changes take turns (and `If-Match` holds).
 async fn find<C: ConnectionTrait>(
     conn: &C,
     org_id: &str,
@@ -246,6 +249,7 @@ async fn find<C: ConnectionTrait>(
 ) -> Result<finding::Model> {
     finding::Entity::find_by_id(finding_id.to_owned())
         .filter(finding::Column::OrganizationId.eq(org_id))
+        .lock_exclusive()
         .one(conn)
         .await?
         .ok_or(AppError::NotFound("finding"))

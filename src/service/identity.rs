@@ -264,6 +264,7 @@ pub async fn update_organization(
 ) -> Result<organization::Model> {
     let txn = db::begin_write(db_conn).await?;
     authz::authorize(&txn, principal, org_id, Action::Administer).await?;
+    lock_organization(&txn, org_id).await?;
     let current = find_organization(&txn, org_id).await?;
     version::check(if_match, current.version)?;
     let new_name = match name {
@@ -306,6 +307,7 @@ pub async fn delete_organization(
     // Members see 403, others 404, before the platform-admin rule applies.
     authz::org_role(&txn, principal, org_id).await?;
     authz::require_platform_admin(principal)?;
+    lock_organization(&txn, org_id).await?;
     let current = find_organization(&txn, org_id).await?;
     version::check(if_match, current.version)?;
     organization::Entity::delete_by_id(org_id.to_owned())
@@ -482,8 +484,8 @@ async fn ensure_not_last_admin<C: ConnectionTrait>(
     Ok(())
 }
 
-/// Locks the organization row on PostgreSQL so that concurrent member changes serialize
-/// (SQLite write transactions are already serialized by `BEGIN IMMEDIATE`).
+/// Locks the organization row on PostgreSQL so that concurrent changes of the organization and
+/// its members serialize (SQLite write transactions are already serialized by `BEGIN IMMEDIATE`).
 async fn lock_organization<C: ConnectionTrait>(conn: &C, org_id: &str) -> Result<()> {
     if conn.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
         organization::Entity::find_by_id(org_id.to_owned())

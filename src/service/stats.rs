@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use entity::control;
-use sea_orm::{ConnectionTrait, FromQueryResult, Value};
+use sea_orm::{ConnectionTrait, DbBackend, FromQueryResult, Value};
 
 use crate::{
     domain::{
@@ -123,12 +123,20 @@ pub async fn control_stats<C: ConnectionTrait>(
 
 /// One control of the organization with its stats, in one statement (what a change to the
 /// control reads inside its transaction); `None` when the organization has no such control.
+/// On PostgreSQL the control's row stays locked until the transaction ends, so that concurrent
+/// changes of one control take turns (SQLite writers take turns for the whole database).
 pub async fn control_with_stats<C: ConnectionTrait>(
     conn: &C,
     org_id: &str,
     control_id: &str,
     now: DateTime<Utc>,
 ) -> Result<Option<(control::Model, ControlStats)>> {
+    let backend = conn.get_database_backend();
+    let lock = if backend == DbBackend::Postgres {
+        " FOR UPDATE OF c"
+    } else {
+        ""
+    };
     // Aggregates without GROUP BY: always one row each, zero counts and null sums when nothing
     // is linked.
     let sql = format!(
@@ -139,7 +147,7 @@ pub async fn control_with_stats<C: ConnectionTrait>(
           AND ce.control_id = ? AND ce.evidence_archived_at IS NULL) e, \
          (SELECT {FINDING_AGGREGATES} FROM finding_controls fc WHERE fc.organization_id = ? \
           AND fc.control_id = ? AND fc.finding_status IN (?, ?, ?)) f \
-         WHERE c.id = ? AND c.organization_id = ?"
+         WHERE c.id = ? AND c.organization_id = ?{lock}"
     );
     // In the statement's order: the evidence aggregates and filter, the findings filter, the control.
     let [open, in_progress, resolved] = OPEN_FINDING_STATUSES;
@@ -156,7 +164,6 @@ pub async fn control_with_stats<C: ConnectionTrait>(
         control_id.into(),
         org_id.into(),
     ];
-    let backend = conn.get_database_backend();
     let Some(row) = conn.query_one_raw(statement(backend, &sql, values)).await? else {
         return Ok(None);
     };

@@ -301,6 +301,9 @@ pub async fn create(
     Ok((created, secret))
 }
 
+/// The organization's endpoint (404 otherwise).
+/// Changes read the row with this, inside their transaction: on PostgreSQL it stays locked
+/// until the transaction ends, so concurrent changes take turns (and `If-Match` holds).
 async fn find<C: ConnectionTrait>(
     conn: &C,
     org_id: &str,
@@ -308,6 +311,7 @@ async fn find<C: ConnectionTrait>(
 ) -> Result<webhook_endpoint::Model> {
     webhook_endpoint::Entity::find_by_id(webhook_id.to_owned())
         .filter(webhook_endpoint::Column::OrganizationId.eq(org_id))
+        .lock_exclusive()
         .one(conn)
         .await?
         .ok_or(AppError::NotFound("webhook"))

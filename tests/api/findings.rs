@@ -545,3 +545,39 @@ async fn validation_filters_and_overdue() {
     let control = body(app.get(&control_path, &s.jira).await).await;
     assert_eq!(control["score"], 0.5);
 }
+
+#[tokio::test]
+async fn concurrent_changes_of_one_finding_honour_if_match() {
+    let app = TestApp::spawn().await;
+    let s = setup(&app).await;
+    let findings = format!("/api/v1/organizations/{}/findings", s.org);
+    let res = app
+        .send_json(
+            Method::POST,
+            &findings,
+            &s.jira,
+            &ticket_body(&s.control, "Bucket ACL"),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let path = format!("{findings}/{}", body(res).await["id"].as_str().expect("id"));
+    // All in flight at once with the tag they read: one wins, every other is refused.
+    let changes = (0..8).map(|i| {
+        let (app, path, token) = (&app, &path, &s.jira);
+        async move {
+            app.request(Method::PATCH, path, Some(token))
+                .header("if-match", "\"1\"")
+                .json(&json!({"title": format!("Bucket ACL, take {i}")}))
+                .send()
+                .await
+                .expect("request")
+                .status()
+                .as_u16()
+        }
+    });
+    let mut statuses = futures_util::future::join_all(changes).await;
+    statuses.sort_unstable();
+    assert_eq!(statuses, [200, 412, 412, 412, 412, 412, 412, 412]);
+    let now = body(app.get(&path, &s.jira).await).await;
+    assert_eq!(now["version"].as_i64(), Some(2));
+}
