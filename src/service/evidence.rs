@@ -9,7 +9,7 @@ use sea_orm::{
     ActiveValue::Set,
     ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, IntoActiveModel,
     QueryFilter, QueryOrder, QuerySelect, QueryTrait,
-    sea_query::{Expr, ExprTrait, Func, OnConflict},
+    sea_query::{Expr, ExprTrait, Func, LockType, OnConflict},
 };
 
 use crate::{
@@ -94,7 +94,7 @@ async fn find<C: ConnectionTrait>(
 ) -> Result<evidence::Model> {
     evidence::Entity::find_by_id(evidence_id.to_owned())
         .filter(evidence::Column::OrganizationId.eq(org_id))
-        .lock_exclusive()
+        .lock(LockType::NoKeyUpdate)
         .one(conn)
         .await?
         .ok_or(AppError::NotFound("evidence"))

@@ -124,7 +124,8 @@ pub async fn control_stats<C: ConnectionTrait>(
 /// One control of the organization with its stats, in one statement (what a change to the
 /// control reads inside its transaction); `None` when the organization has no such control.
 /// On PostgreSQL the control's row stays locked until the transaction ends, so that concurrent
-/// changes of one control take turns (SQLite writers take turns for the whole database).
+/// changes of one control take turns (SQLite writers take turns for the whole database); the
+/// lock lets rows that refer to the control be inserted meanwhile (`NO KEY`).
 pub async fn control_with_stats<C: ConnectionTrait>(
     conn: &C,
     org_id: &str,
@@ -133,7 +134,7 @@ pub async fn control_with_stats<C: ConnectionTrait>(
 ) -> Result<Option<(control::Model, ControlStats)>> {
     let backend = conn.get_database_backend();
     let lock = if backend == DbBackend::Postgres {
-        " FOR UPDATE OF c"
+        " FOR NO KEY UPDATE OF c"
     } else {
         ""
     };

@@ -9,6 +9,7 @@ use rand::RngCore;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
     EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    sea_query::LockType,
 };
 use serde_json::{Value, json};
 use tokio::sync::Notify;
@@ -311,7 +312,7 @@ async fn find<C: ConnectionTrait>(
 ) -> Result<webhook_endpoint::Model> {
     webhook_endpoint::Entity::find_by_id(webhook_id.to_owned())
         .filter(webhook_endpoint::Column::OrganizationId.eq(org_id))
-        .lock_exclusive()
+        .lock(LockType::NoKeyUpdate)
         .one(conn)
         .await?
         .ok_or(AppError::NotFound("webhook"))
