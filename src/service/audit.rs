@@ -165,16 +165,13 @@ async fn write_record_and_emit<C: ConnectionTrait>(
         }
     }
     let rows = conn.query_all_raw(insert).await?;
-    if rows.len() != rows_before + 1 {
-        return Err(if rows.len() == rows_before {
-            not_updated()
-        } else {
-            AppError::internal("the audit event was not written")
-        });
+    if rows_before == 1 && rows.len() == 1 {
+        // Only the event's row: the update changed none.
+        return Err(not_updated());
     }
-    let has_endpoints = match rows.last() {
-        Some(found) => found.try_get_by_index::<bool>(0)?,
-        None => return Err(AppError::internal("the audit event was not written")),
+    let has_endpoints = match rows.as_slice() {
+        [.., found] if rows.len() == rows_before + 1 => found.try_get_by_index::<bool>(0)?,
+        _ => return Err(AppError::internal("the audit event was not written")),
     };
     if has_endpoints {
         webhooks::emit(conn, org_id, event, resource).await?;
