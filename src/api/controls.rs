@@ -1,5 +1,8 @@
 //! Adopted frameworks, controls, the Statement of Applicability and the audit trail (contract §4, §8).
 
+// Route paths are relative to the organization's scope, `/api/v1/organizations/{org_id}`
+// (see `api::configure`).
+
 use actix_web::{HttpRequest, HttpResponse, get, http::header, patch, post, web};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};

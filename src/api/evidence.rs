@@ -1,5 +1,8 @@
 //! Evidence (contract §5): metadata, file content, review, and links to controls.
 
+// Route paths are relative to the organization's scope, `/api/v1/organizations/{org_id}`
+// (see `api::configure`).
+
 use actix_web::{
     HttpRequest, HttpResponse, delete, get,
     http::header::{

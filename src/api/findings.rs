@@ -1,5 +1,8 @@
 //! Findings (contract §6): audit findings, their corrective-action lifecycle and ticket references.
 
+// Route paths are relative to the organization's scope, `/api/v1/organizations/{org_id}`
+// (see `api::configure`).
+
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};

@@ -1,5 +1,8 @@
 //! `/organizations`: tenants, their members and their service accounts.
 
+// The list and creation are under `/api/v1`; every other route path is relative to the
+// organization's scope, `/api/v1/organizations/{org_id}` (see `api::configure`).
+
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};

@@ -1,5 +1,8 @@
 //! Readiness scores (contract §7): per-framework summaries, the explained report, and history.
 
+// Route paths are relative to the organization's scope, `/api/v1/organizations/{org_id}`
+// (see `api::configure`).
+
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};

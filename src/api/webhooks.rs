@@ -1,5 +1,8 @@
 //! Webhooks (contract §10): endpoints, their secrets, the delivery log and redelivery.
 
+// Route paths are relative to the organization's scope, `/api/v1/organizations/{org_id}`
+// (see `api::configure`).
+
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
