@@ -276,16 +276,20 @@ async fn the_applicability_rules() {
     .await;
 }
 
+/// A new organization that adopted ISO 27001, and its control A.5.1: (org, control id, path).
+async fn a_control(app: &TestApp) -> (String, String, String) {
+    let org = app.organization("Acme").await;
+    adopt(app, &org, "iso27001-2022").await;
+    let control = control_by_ref(app, &org, "iso27001-2022", "A.5.1").await;
+    let id = control["id"].as_str().expect("id").to_owned();
+    let path = format!("/api/v1/organizations/{org}/controls/{id}");
+    (org, id, path)
+}
+
 #[tokio::test]
 async fn optimistic_concurrency_on_controls() {
     let app = TestApp::spawn().await;
-    let org = app.organization("Acme").await;
-    adopt(&app, &org, "iso27001-2022").await;
-    let control = control_by_ref(&app, &org, "iso27001-2022", "A.5.1").await;
-    let path = format!(
-        "/api/v1/organizations/{org}/controls/{}",
-        control["id"].as_str().expect("id")
-    );
+    let (_, _, path) = a_control(&app).await;
     let res = app.get(&path, &app.admin_token).await;
     let etag = res.headers()["etag"].to_str().expect("etag").to_owned();
     assert_eq!(etag, "\"1\"");
@@ -317,13 +321,7 @@ async fn optimistic_concurrency_on_controls() {
 #[tokio::test]
 async fn concurrent_changes_of_one_control_take_turns() {
     let app = TestApp::spawn().await;
-    let org = app.organization("Acme").await;
-    adopt(&app, &org, "iso27001-2022").await;
-    let control = control_by_ref(&app, &org, "iso27001-2022", "A.5.1").await;
-    let path = format!(
-        "/api/v1/organizations/{org}/controls/{}",
-        control["id"].as_str().expect("id")
-    );
+    let (org, id, path) = a_control(&app).await;
     // All in flight at once, each holding the tag it read: one wins, every other is refused,
     // and none is lost or overwritten (nor answered with an error).
     let changes = (0..8).map(|i| {
@@ -365,10 +363,7 @@ async fn concurrent_changes_of_one_control_take_turns() {
     assert_eq!(now["version"].as_i64(), Some(10));
     let events = body(
         app.get(
-            &format!(
-                "/api/v1/organizations/{org}/audit-events?entity_id={}&limit=100",
-                control["id"].as_str().expect("id")
-            ),
+            &format!("/api/v1/organizations/{org}/audit-events?entity_id={id}&limit=100"),
             &app.admin_token,
         )
         .await,
