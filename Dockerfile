@@ -24,7 +24,7 @@ RUN apt-get update \
 COPY --from=build /src/target/release/annexa /usr/local/bin/annexa
 USER annexa:annexa
 WORKDIR /var/lib/annexa
-# A fixed mmap threshold makes glibc return Argon2's 19 MiB buffers to the system after
+# A fixed mmap threshold makes glibc return Argon2's 9 MiB buffers to the system after
 # each login (with the dynamic threshold, a burst of logins kept ~200 MB resident).
 ENV ANNEXA_BIND=0.0.0.0:8080 \
     ANNEXA_DATABASE_URL=sqlite:///var/lib/annexa/annexa.db \
