@@ -19,7 +19,8 @@ const HASHING_THREADS: usize = 2;
 /// lists it among the configurations of equal strength to the crate's default (19 MiB, 2
 /// passes), trading memory for passes: about the same CPU time per hash, less than half the
 /// memory (two logins hashing at once took 38 MiB of the server's resident set, now 18 MiB).
-/// Stored hashes carry their own parameters, so hashes made with other costs still verify.
+/// Stored hashes carry their own parameters, so hashes made with other costs still verify (and
+/// are replaced at the next successful login, see [`needs_rehash`]).
 const MEMORY_KIB: u32 = 9 * 1024;
 const PASSES: u32 = 4;
 const LANES: u32 = 1;
@@ -100,6 +101,20 @@ fn verify_blocking(password: &str, hash: &str) -> bool {
         .unwrap_or(false)
 }
 
+/// Whether `hash` was made otherwise than new hashes are (another algorithm, version or costs):
+/// a successful login then stores a new hash of the password in its place.
+pub fn needs_rehash(hash: &str) -> bool {
+    let Ok(parsed) = PasswordHash::new(hash) else {
+        return true;
+    };
+    let current = parsed.algorithm.as_str() == "argon2id"
+        && parsed.version == Some(Version::V0x13 as u32)
+        && Params::try_from(&parsed).is_ok_and(|params| {
+            params.m_cost() == MEMORY_KIB && params.t_cost() == PASSES && params.p_cost() == LANES
+        });
+    !current
+}
+
 /// Hashes a password with Argon2id (PHC string).
 pub async fn hash(password: &str) -> Result<String, AppError> {
     let password = password.to_owned();
@@ -156,6 +171,9 @@ mod tests {
             older.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
             "{older}"
         );
+        assert!(needs_rehash(&older));
+        assert!(!needs_rehash(&hashed));
+        assert!(needs_rehash("not a PHC string"));
         assert!(
             verify("correct horse battery", Some(&older))
                 .await

@@ -189,8 +189,23 @@ pub async fn password_grant(
             ));
         }
     };
+    // A hash made with older costs is replaced now, while the password is at hand; only if it
+    // is still the stored one, so that a password changed meanwhile stays changed.
+    let rehashed = if password::needs_rehash(&user.password_hash) {
+        Some(password::hash(password_value).await?)
+    } else {
+        None
+    };
     let txn = db::begin_write(db_conn).await?;
     login_throttle::Entity::delete_by_id(key).exec(&txn).await?;
+    if let Some(rehashed) = rehashed {
+        user::Entity::update_many()
+            .col_expr(user::Column::PasswordHash, Expr::value(rehashed))
+            .filter(user::Column::Id.eq(user.id.as_str()))
+            .filter(user::Column::PasswordHash.eq(user.password_hash.as_str()))
+            .exec(&txn)
+            .await?;
+    }
     let refresh = issue_refresh_token(&txn, &user.id, db::new_id()).await?;
     txn.commit().await?;
     let (access, expires_in) = access_token(jwt, format!("user:{}", user.id))?;

@@ -65,6 +65,70 @@ async fn password_grant_as_form_and_json() {
 }
 
 #[tokio::test]
+async fn a_password_hash_with_older_costs_is_replaced_at_login() {
+    use argon2::{
+        Argon2, PasswordHasher,
+        password_hash::{SaltString, rand_core::OsRng},
+    };
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
+
+    use crate::helpers::FindByEmail;
+
+    let app = TestApp::spawn().await;
+    let actor = app.user("older-hash@annexa.test", false).await;
+    // As stored before the costs changed: argon2's defaults, 19 MiB and 2 passes.
+    let salt = SaltString::generate(&mut OsRng);
+    let older = Argon2::default()
+        .hash_password(USER_PASSWORD.as_bytes(), &salt)
+        .expect("hash")
+        .to_string();
+    entity::user::Entity::update_many()
+        .col_expr(
+            entity::user::Column::PasswordHash,
+            Expr::value(older.clone()),
+        )
+        .filter(entity::user::Column::Id.eq(actor.id.as_str()))
+        .exec(&app.state.db)
+        .await
+        .expect("store the older hash");
+    let stored = || async {
+        entity::user::Entity::find_by_email(&app.state.db, &actor.email)
+            .await
+            .password_hash
+    };
+
+    // A wrong password changes nothing.
+    let (status, _) = token_form(
+        &app,
+        &[
+            ("grant_type", "password"),
+            ("username", actor.email.as_str()),
+            ("password", "a wrong password"),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(stored().await, older);
+
+    // The right one logs in, and the stored hash now has the current costs.
+    let login = [
+        ("grant_type", "password"),
+        ("username", actor.email.as_str()),
+        ("password", USER_PASSWORD),
+    ];
+    let (status, tokens) = token_form(&app, &login).await;
+    assert_eq!(status, StatusCode::OK, "{tokens}");
+    let rehashed = stored().await;
+    assert!(
+        rehashed.starts_with("$argon2id$v=19$m=9216,t=4,p=1$"),
+        "{rehashed}"
+    );
+    let (status, tokens) = token_form(&app, &login).await;
+    assert_eq!(status, StatusCode::OK, "{tokens}");
+    assert_eq!(stored().await, rehashed, "a current hash is kept");
+}
+
+#[tokio::test]
 async fn token_errors_follow_rfc_6749() {
     let app = TestApp::spawn().await;
     type Form<'a> = &'a [(&'a str, &'a str)];
