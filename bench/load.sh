@@ -23,7 +23,6 @@ PG_ADMIN_URL=${PG_ADMIN_URL:-postgres://postgres@127.0.0.1:5432/postgres}
 PG_OPTIONS=${PG_OPTIONS-?sslmode=disable}
 PORT=${PORT:-18089}
 SECRET="load-benchmark-secret-0123456789abcdef"
-PASSWORD="seeded password 1"
 OUT=bench/results.md
 WORK=$(mktemp -d)
 PG_DB=""
