@@ -8,8 +8,8 @@ use sea_orm::{
 };
 
 use crate::{
-    auth::{Principal, Subject, password},
-    db,
+    auth::password,
+    domain::principal::{Principal, Subject},
     domain::{
         control::{ControlKind, ControlStatus},
         evidence::{EvidenceKind, ReviewDecision},
@@ -23,6 +23,7 @@ use crate::{
         findings::{self, ExternalRef, FindingPatch, NewFinding},
         identity::{self, NewUser, UserRef},
     },
+    store::db,
 };
 
 /// How big an organization to create.

@@ -3,10 +3,10 @@
 use annexa::{
     auth::password,
     config::{Cli, Command, UserCommand},
-    db,
     domain::identity::check_password,
     service::identity,
     startup::{Application, StartupError},
+    store::db,
     telemetry,
 };
 

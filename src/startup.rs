@@ -17,13 +17,14 @@ use utoipa_swagger_ui::{Config as SwaggerConfig, SwaggerUi};
 
 use crate::{
     api,
-    auth::{jwt::JwtKeys, random_token},
+    auth::jwt::JwtKeys,
     catalog::{self, Catalog},
     config::Settings,
-    db,
+    crypto::random_token,
     error::{self, AppError},
     service::{identity, page_cache::PageCache, readiness, tokens, webhook_worker, webhooks},
     state::AppState,
+    store::db,
     telemetry::{self, AnnexaRootSpan},
 };
 

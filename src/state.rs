@@ -5,9 +5,11 @@ use std::sync::{Arc, atomic::AtomicU64};
 use sea_orm::DatabaseConnection;
 
 use crate::{
-    auth::{jwt::JwtKeys, principal::Lookups},
+    auth::jwt::JwtKeys,
     config::Settings,
-    service::{page_cache::PageCache, readiness::ReadinessCache, stats::StatsCache},
+    service::{
+        authn::Lookups, page_cache::PageCache, readiness::ReadinessCache, stats::StatsCache,
+    },
 };
 
 /// What every handler can reach: the database pool, the token keys and the settings.

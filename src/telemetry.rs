@@ -61,7 +61,7 @@ pub async fn request_context(
         .and_then(|v| v.to_str().ok())
         .filter(|v| is_acceptable_request_id(v))
         .map(str::to_owned)
-        .unwrap_or_else(crate::db::new_id);
+        .unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
     req.extensions_mut().insert(RequestId(request_id.clone()));
     let path = req.path().to_owned();
 

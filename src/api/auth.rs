@@ -8,7 +8,7 @@ use utoipa::ToSchema;
 
 use crate::{
     api::responses::{PayloadTooLarge, TooManyRequests, Unauthorized, UnsupportedMediaType},
-    auth::{Principal, Subject},
+    domain::principal::{Principal, Subject},
     domain::role::Role,
     error::{AppError, Result},
     service::{

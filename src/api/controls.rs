@@ -19,8 +19,8 @@ use crate::{
             created, created_response, idempotency_key, if_match, ok_with_etag,
         },
     },
-    auth::Principal,
     domain::control::{ControlKind, ControlStatus},
+    domain::principal::Principal,
     error::{AppError, Result},
     page_schema,
     service::{
@@ -703,7 +703,7 @@ pub async fn soa_get(
         organization_id: org_id.to_string(),
         framework: framework.key,
         framework_name: framework.name,
-        generated_at: crate::db::now(),
+        generated_at: crate::store::db::now(),
         items,
     };
     if wants_csv(&req) {

@@ -27,10 +27,10 @@ use crate::{
             created, created_response, idempotency_key, if_match, ok_with_etag,
         },
     },
-    auth::Principal,
     domain::evidence::{
         EvidenceKind, ReviewDecision, ReviewStatus, ascii_filename, sanitize_filename,
     },
+    domain::principal::Principal,
     error::{AppError, Result},
     page_schema,
     service::{

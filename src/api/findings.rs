@@ -19,8 +19,8 @@ use crate::{
             created, created_response, idempotency_key, if_match, ok_with_etag,
         },
     },
-    auth::Principal,
     domain::finding::{FindingSource, FindingStatus, FindingType, is_overdue},
+    domain::principal::Principal,
     error::{AppError, Result},
     page_schema,
     service::{

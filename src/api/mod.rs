@@ -5,6 +5,7 @@ pub mod body;
 pub mod catalog;
 pub mod controls;
 pub mod evidence;
+pub mod extract;
 pub mod fields;
 pub mod findings;
 pub mod ops;

@@ -19,7 +19,7 @@ use crate::{
             created, created_response, idempotency_key, if_match, ok_with_etag,
         },
     },
-    auth::Principal,
+    domain::principal::Principal,
     domain::role::Role,
     error::{AppError, Result},
     page_schema,

@@ -14,7 +14,7 @@ use crate::{
         pagination::{PageQuery, list_response},
         responses::{BadRequest, Forbidden, NotFound},
     },
-    auth::Principal,
+    domain::principal::Principal,
     domain::readiness::{BlockerKind, FORMULA_VERSION, Level},
     error::{AppError, Result},
     page_schema,

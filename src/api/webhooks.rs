@@ -19,7 +19,7 @@ use crate::{
             path_of,
         },
     },
-    auth::Principal,
+    domain::principal::Principal,
     domain::webhook::EventType,
     error::{AppError, Result},
     page_schema,

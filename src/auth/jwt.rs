@@ -68,7 +68,7 @@ impl JwtKeys {
             sub,
             exp: now + self.ttl_seconds,
             iat: now,
-            jti: crate::db::new_id(),
+            jti: uuid::Uuid::now_v7().to_string(),
         };
         let token = encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)?;
         Ok((token, claims))

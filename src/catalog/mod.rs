@@ -9,7 +9,7 @@ use sea_orm::{
 };
 use serde::Deserialize;
 
-use crate::{auth::sha256_hex, db, error::AppError};
+use crate::{crypto::sha256_hex, error::AppError, store::db};
 
 /// The data files, in the order frameworks are listed.
 const FRAMEWORK_FILES: [(&str, &str); 3] = [

@@ -75,6 +75,9 @@ wire_enum!(
 );
 
 impl FindingStatus {
+    /// The statuses in which a finding is open, as stored: the ones [`Self::is_open`] accepts.
+    pub const OPEN: [&'static str; 3] = ["open", "in_progress", "resolved"];
+
     /// Whether the finding still counts against readiness (contract §7).
     pub fn is_open(self) -> bool {
         matches!(self, Self::Open | Self::InProgress | Self::Resolved)
@@ -244,5 +247,15 @@ mod tests {
             Some(FindingSource::AutomatedCheck)
         );
         assert_eq!(FindingStatus::parse("done"), None);
+    }
+
+    #[test]
+    fn the_stored_open_statuses_are_the_open_ones() {
+        let open: Vec<&str> = FindingStatus::ALL
+            .iter()
+            .filter(|s| s.is_open())
+            .map(|s| s.as_str())
+            .collect();
+        assert_eq!(open, FindingStatus::OPEN);
     }
 }

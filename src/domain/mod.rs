@@ -5,6 +5,7 @@ pub mod control;
 pub mod evidence;
 pub mod finding;
 pub mod identity;
+pub mod principal;
 pub mod readiness;
 pub mod role;
 pub mod webhook;

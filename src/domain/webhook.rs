@@ -13,6 +13,13 @@ use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 use utoipa::ToSchema;
 
+/// A delivery waiting for its next attempt.
+pub const PENDING: &str = "pending";
+/// Delivered: the endpoint answered 2xx.
+pub const SUCCEEDED: &str = "succeeded";
+/// Given up: attempts exhausted, or the endpoint answered 410 and was disabled.
+pub const FAILED: &str = "failed";
+
 /// What happened, as the `type` of an event.
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema,

@@ -1,19 +1,10 @@
-//! The audit-event writer: every mutation records who changed what (old → new) in its own transaction.
+//! The audit trail: every mutation records who changed what (old → new) inside its own
+//! transaction, and the trail is listed for auditors.
 
-use sea_orm::{
-    ActiveValue::Set,
-    ConnectionTrait, DbBackend, EntityTrait, QueryTrait, Statement,
-    sea_query::{Expr, Query, UpdateStatement},
-};
+use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait};
 use serde_json::{Map, Value};
 
-use crate::{
-    auth::Principal,
-    db,
-    domain::webhook::EventType,
-    error::{AppError, Result},
-    service::webhooks::{self, EventResource},
-};
+use crate::{domain::principal::Principal, error::Result, store, store::db};
 
 /// The changed fields of one mutation: field → `[old, new]`.
 #[derive(Debug, Default, Clone)]
@@ -86,113 +77,12 @@ pub async fn record_as<C: ConnectionTrait>(
     request_id: Option<&str>,
     event: AuditRecord<'_>,
 ) -> Result<()> {
-    // Inserting an organization's event also moves its data version (caches key on it), in
-    // the same statement: the `audit_events_move_data_version` trigger (migration 9).
-    entity::audit_event::Entity::insert(row(actor, request_id, event))
-        .exec_without_returning(conn)
-        .await?;
-    Ok(())
-}
-
-/// Writes the event like [`record`], then announces `event` to the organization's webhook
-/// endpoints ([`webhooks::emit`]). The insert also answers whether the organization has an
-/// enabled endpoint, read in the same transaction: without one, announcing costs no statement.
-pub async fn record_and_emit<C: ConnectionTrait>(
-    conn: &C,
-    actor: &Principal,
-    record: AuditRecord<'_>,
-    event: EventType,
-    resource: &(dyn EventResource + Sync),
-) -> Result<()> {
-    write_record_and_emit(conn, None, actor, record, event, resource).await
-}
-
-/// Runs `update`, which must change exactly one row, then records and announces the event like
-/// [`record_and_emit`]. On SQLite, which runs the statements of one call in order, the update
-/// and the event's insert go to the database together: one round trip (each costs a hop to the
-/// connection's worker thread, inside the writer turn). PostgreSQL prepares one statement per
-/// call, so there the update runs first.
-pub async fn update_record_and_emit<C: ConnectionTrait>(
-    conn: &C,
-    update: UpdateStatement,
-    actor: &Principal,
-    record: AuditRecord<'_>,
-    event: EventType,
-    resource: &(dyn EventResource + Sync),
-) -> Result<()> {
-    write_record_and_emit(conn, Some(update), actor, record, event, resource).await
-}
-
-async fn write_record_and_emit<C: ConnectionTrait>(
-    conn: &C,
-    mut update: Option<UpdateStatement>,
-    actor: &Principal,
-    record: AuditRecord<'_>,
-    event: EventType,
-    resource: &(dyn EventResource + Sync),
-) -> Result<()> {
-    let Some(org_id) = record.organization_id else {
-        return Err(AppError::internal("a webhook event needs an organization"));
-    };
-    let entity_type = record.entity_type;
-    let mut insert = entity::audit_event::Entity::insert(row(
-        &actor.actor(),
-        actor.request_id.as_deref(),
-        record,
-    ))
-    .into_query();
-    insert.returning(Query::returning().expr(Expr::cust(
-        "EXISTS (SELECT 1 FROM webhook_endpoints w \
-         WHERE w.organization_id = audit_events.organization_id AND w.enabled)",
-    )));
-    let backend = conn.get_database_backend();
-    let not_updated = || AppError::internal(format!("the {entity_type} was not updated"));
-    let mut insert = backend.build(&insert);
-    let mut rows_before = 0;
-    if let Some(update) = update.as_mut() {
-        if backend == DbBackend::Sqlite {
-            // The update answers a row, so that the answer tells it changed one.
-            update.returning(Query::returning().expr(Expr::val(1)));
-            insert = joined(backend.build(&*update), insert);
-            rows_before = 1;
-        } else if conn
-            .execute_raw(backend.build(&*update))
-            .await?
-            .rows_affected()
-            != 1
-        {
-            return Err(not_updated());
-        }
-    }
-    let rows = conn.query_all_raw(insert).await?;
-    if rows_before == 1 && rows.len() == 1 {
-        // Only the event's row: the update changed none.
-        return Err(not_updated());
-    }
-    let has_endpoints = match rows.as_slice() {
-        [.., found] if rows.len() == rows_before + 1 => found.try_get_by_index::<bool>(0)?,
-        _ => return Err(AppError::internal("the audit event was not written")),
-    };
-    if has_endpoints {
-        webhooks::emit(conn, org_id, event, resource).await?;
-    }
-    Ok(())
-}
-
-/// Two SQLite statements run by one call, in order: `first`'s values bind its `?` placeholders,
-/// then `second`'s.
-fn joined(first: Statement, second: Statement) -> Statement {
-    let mut values = first.values.map(|v| v.0).unwrap_or_default();
-    values.extend(second.values.map(|v| v.0).unwrap_or_default());
-    Statement::from_sql_and_values(
-        DbBackend::Sqlite,
-        format!("{}; {}", first.sql, second.sql),
-        values,
-    )
+    // Inserting an organization's event also moves its data version (caches key on it).
+    store::audit::insert(conn, row(actor, request_id, event)).await
 }
 
 /// The stored row of an event.
-fn row(
+pub(crate) fn row(
     actor: &str,
     request_id: Option<&str>,
     event: AuditRecord<'_>,

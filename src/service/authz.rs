@@ -3,10 +3,12 @@
 use sea_orm::ConnectionTrait;
 
 use crate::{
-    auth::{Principal, Subject},
-    domain::role::{Action, Role},
+    domain::{
+        principal::{Principal, Subject},
+        role::{Action, Role},
+    },
     error::{AppError, Result},
-    service::sql::statement,
+    store,
 };
 
 /// The caller's role in `org_id`. Another organization, or one that does not exist, is 404.
@@ -52,30 +54,17 @@ pub async fn access<C: ConnectionTrait>(
 }
 
 /// The user's membership role in the organization (none for service accounts) and its data
-/// version (none when it does not exist): the same sub-selects as the principal's statement.
+/// version (none when it does not exist).
 async fn standing<C: ConnectionTrait>(
     conn: &C,
     principal: &Principal,
     org_id: &str,
 ) -> Result<(Option<Role>, Option<i64>)> {
-    let row = conn
-        .query_one_raw(statement(
-            conn.get_database_backend(),
-            "SELECT (SELECT m.role FROM memberships m WHERE m.organization_id = ? AND m.user_id = ?), \
-             (SELECT v.data_version FROM organization_versions v WHERE v.organization_id = ?)",
-            vec![
-                org_id.into(),
-                principal.user_id().unwrap_or_default().into(),
-                org_id.into(),
-            ],
-        ))
-        .await?
-        .ok_or_else(|| AppError::internal("a scalar query returned no row"))?;
-    let role = row
-        .try_get_by_index::<Option<String>>(0)?
+    let (role, version) = store::authn::membership(conn, org_id, principal.user_id()).await?;
+    let role = role
         .map(|r| Role::parse(&r).ok_or_else(|| AppError::internal("stored role is invalid")))
         .transpose()?;
-    Ok((role, row.try_get_by_index::<Option<i64>>(1)?))
+    Ok((role, version))
 }
 
 /// The caller's role in `org_id`, required to allow `action` (403 otherwise).

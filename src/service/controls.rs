@@ -13,8 +13,7 @@ use sea_orm::{
 };
 
 use crate::{
-    auth::Principal,
-    db,
+    domain::principal::Principal,
     domain::webhook::EventType,
     domain::{
         control::{ControlKind, ControlStatus, check_applicability},
@@ -23,11 +22,13 @@ use crate::{
     error::{AppError, Result},
     service::{
         audit::{self, AuditRecord, Changes},
-        authz,
+        authz, changes,
         page::{Page, PageRequest},
-        stats::{self, ControlStats, OrgStats, StatsCache},
+        stats::{self, OrgStats, StatsCache},
         version::{self, IfMatch},
     },
+    store::db,
+    store::{self, stats::ControlStats},
 };
 use entity::{control, control_evidence, framework, organization_framework, requirement};
 
@@ -546,7 +547,7 @@ pub async fn update(
     let txn = db::begin_write(db_conn).await?;
     authz::authorize(&txn, principal, org_id, Action::ChangeControls).await?;
     // The control and its stats in one statement (a change to its fields leaves them as they are).
-    let (current, stats) = stats::control_with_stats(&txn, org_id, control_id, db::now())
+    let (current, stats) = store::stats::control_with_stats(&txn, org_id, control_id, db::now())
         .await?
         .ok_or(AppError::NotFound("control"))?;
     version::check(if_match, current.version)?;
@@ -600,7 +601,7 @@ pub async fn update(
         .filter(control::Column::Version.eq(current.version))
         .into_query();
     let view = view_of(active.try_into_model()?, stats)?;
-    audit::update_record_and_emit(
+    changes::update_and_record(
         &txn,
         update,
         principal,

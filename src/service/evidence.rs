@@ -13,8 +13,7 @@ use sea_orm::{
 };
 
 use crate::{
-    auth::Principal,
-    db,
+    domain::principal::Principal,
     domain::webhook::EventType,
     domain::{
         evidence::{EvidenceKind, ReviewDecision, ReviewStatus, may_review, status_after_change},
@@ -23,10 +22,11 @@ use crate::{
     error::{AppError, Result},
     service::{
         audit::{self, AuditRecord, Changes},
-        authz, controls,
+        authz, changes, controls,
         page::{Page, PageRequest},
         version::{self, IfMatch},
     },
+    store::db,
 };
 use entity::{control_evidence, evidence, evidence_blob};
 
@@ -242,7 +242,7 @@ pub async fn create<C: ConnectionTrait>(
         control_ids,
     };
     let created = &view.evidence;
-    audit::record_and_emit(
+    changes::record(
         conn,
         principal,
         AuditRecord {
@@ -697,7 +697,7 @@ pub async fn review(
     let updated = active.update(&txn).await?;
     sync_link_facts(&txn, &current, &updated).await?;
     let view = view_one(&txn, updated).await?;
-    audit::record_and_emit(
+    changes::record(
         &txn,
         principal,
         AuditRecord {

@@ -13,8 +13,7 @@ use sea_orm::{
 };
 
 use crate::{
-    auth::Principal,
-    db,
+    domain::principal::Principal,
     domain::webhook::EventType,
     domain::{
         finding::{FindingSource, FindingStatus, FindingType, TransitionError, check_transition},
@@ -23,10 +22,11 @@ use crate::{
     error::{AppError, Result},
     service::{
         audit::{self, AuditRecord, Changes},
-        authz,
+        authz, changes,
         page::{Page, PageRequest},
         version::{self, IfMatch},
     },
+    store::db,
 };
 use entity::{finding, finding_control};
 
@@ -316,7 +316,7 @@ pub async fn create<C: ConnectionTrait>(
         control_ids,
     };
     let created = &view.finding;
-    audit::record_and_emit(
+    changes::record(
         conn,
         principal,
         AuditRecord {
@@ -606,7 +606,7 @@ pub async fn update(
     } else {
         ("finding.updated", EventType::FindingUpdated)
     };
-    audit::record_and_emit(
+    changes::record(
         &txn,
         principal,
         AuditRecord {

@@ -8,9 +8,10 @@ use sea_orm::{
 };
 
 use crate::{
-    auth::{Principal, sha256_hex},
-    db,
+    crypto::sha256_hex,
+    domain::principal::Principal,
     error::{AppError, Result},
+    store::db,
 };
 
 /// How long a key is remembered.

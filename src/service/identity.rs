@@ -7,10 +7,10 @@ use sea_orm::{
 };
 
 use crate::{
-    auth::{Principal, Subject, random_token, sha256_hex},
-    db,
+    crypto::{random_token, sha256_hex},
     domain::{
         identity::{normalize_email, normalize_name},
+        principal::{Principal, Subject},
         role::{Action, Role},
     },
     error::{AppError, Result},
@@ -20,6 +20,8 @@ use crate::{
         page::{Page, PageRequest},
         version::{self, IfMatch},
     },
+    store,
+    store::db,
 };
 use entity::{membership, organization, organization_version, service_account, user};
 
@@ -264,7 +266,7 @@ pub async fn update_organization(
 ) -> Result<organization::Model> {
     let txn = db::begin_write(db_conn).await?;
     authz::authorize(&txn, principal, org_id, Action::Administer).await?;
-    lock_organization(&txn, org_id).await?;
+    store::organizations::lock(&txn, org_id).await?;
     let current = find_organization(&txn, org_id).await?;
     version::check(if_match, current.version)?;
     let new_name = match name {
@@ -307,7 +309,7 @@ pub async fn delete_organization(
     // Members see 403, others 404, before the platform-admin rule applies.
     authz::org_role(&txn, principal, org_id).await?;
     authz::require_platform_admin(principal)?;
-    lock_organization(&txn, org_id).await?;
+    store::organizations::lock(&txn, org_id).await?;
     let current = find_organization(&txn, org_id).await?;
     version::check(if_match, current.version)?;
     organization::Entity::delete_by_id(org_id.to_owned())
@@ -484,18 +486,6 @@ async fn ensure_not_last_admin<C: ConnectionTrait>(
     Ok(())
 }
 
-/// Locks the organization row on PostgreSQL so that concurrent changes of the organization and
-/// its members serialize (SQLite write transactions are already serialized by `BEGIN IMMEDIATE`).
-async fn lock_organization<C: ConnectionTrait>(conn: &C, org_id: &str) -> Result<()> {
-    if conn.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
-        organization::Entity::find_by_id(org_id.to_owned())
-            .lock_exclusive()
-            .one(conn)
-            .await?;
-    }
-    Ok(())
-}
-
 /// Changes a member's role (admins); demoting the last admin is 409.
 pub async fn update_member(
     db_conn: &DatabaseConnection,
@@ -507,7 +497,7 @@ pub async fn update_member(
 ) -> Result<(membership::Model, user::Model)> {
     let txn = db::begin_write(db_conn).await?;
     authz::authorize(&txn, principal, org_id, Action::Administer).await?;
-    lock_organization(&txn, org_id).await?;
+    store::organizations::lock(&txn, org_id).await?;
     let (member, user) = find_member(&txn, org_id, user_id).await?;
     version::check(if_match, member.version)?;
     if member.role == role.as_str() {
@@ -548,7 +538,7 @@ pub async fn remove_member(
 ) -> Result<()> {
     let txn = db::begin_write(db_conn).await?;
     authz::authorize(&txn, principal, org_id, Action::Administer).await?;
-    lock_organization(&txn, org_id).await?;
+    store::organizations::lock(&txn, org_id).await?;
     let (member, _) = find_member(&txn, org_id, user_id).await?;
     version::check(if_match, member.version)?;
     ensure_not_last_admin(&txn, org_id, &member).await?;

@@ -1,8 +1,11 @@
 //! Use cases: authorization decisions, transactions and queries through sea-orm.
 
 pub mod audit;
+pub mod authn;
 pub mod authz;
+pub mod batch;
 pub mod catalog;
+pub mod changes;
 pub mod controls;
 pub mod evidence;
 pub mod findings;
@@ -11,7 +14,6 @@ pub mod identity;
 pub mod page;
 pub mod page_cache;
 pub mod readiness;
-pub mod sql;
 pub mod stats;
 pub mod tokens;
 pub mod version;

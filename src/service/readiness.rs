@@ -10,14 +10,13 @@ use bytes::Bytes;
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, Value, sea_query::OnConflict,
+    QueryOrder, QuerySelect, sea_query::OnConflict,
 };
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    auth::Principal,
     catalog::GroupData,
-    db,
+    domain::principal::Principal,
     domain::{
         control::{ControlKind, ControlStatus, is_justified},
         evidence::ReviewStatus,
@@ -29,9 +28,10 @@ use crate::{
     service::{
         authz, controls,
         page::{Page, PageRequest},
-        sql::statement,
-        stats::{self, OPEN_FINDING_STATUSES, Scope},
+        stats,
     },
+    store::db,
+    store::{self, stats::Scope},
 };
 use entity::{framework, organization_framework, readiness_snapshot};
 
@@ -131,25 +131,16 @@ async fn detail<C: ConnectionTrait>(
     counts: &mut Counts,
     fresh_until: &mut DateTime<Utc>,
 ) -> Result<Detail> {
-    let backend = conn.get_database_backend();
-    let in_framework =
-        "IN (SELECT c.id FROM controls c WHERE c.organization_id = ? AND c.framework_key = ?)";
     let mut detail = Detail::default();
-
-    let mut values: Vec<Value> = vec![org_id.into()];
-    values.extend(OPEN_FINDING_STATUSES.iter().map(|s| Value::from(*s)));
-    values.extend([Value::from(org_id), Value::from(key)]);
-    let sql = format!(
-        "SELECT fc.control_id, fc.finding_id, fc.finding_type FROM finding_controls fc \
-         WHERE fc.organization_id = ? AND fc.finding_status IN (?, ?, ?) AND fc.control_id {in_framework}"
-    );
     let mut open: [HashSet<String>; 4] = Default::default();
-    for row in conn.query_all_raw(statement(backend, &sql, values)).await? {
-        let control: String = row.try_get_by_index(0)?;
-        let id: String = row.try_get_by_index(1)?;
-        let slot = match FindingType::parse(&row.try_get_by_index::<String>(2)?) {
+    for link in store::readiness::open_finding_links(conn, org_id, key).await? {
+        let slot = match FindingType::parse(&link.finding_type) {
             Some(FindingType::MajorNonconformity) => {
-                detail.majors.entry(control).or_default().push(id.clone());
+                detail
+                    .majors
+                    .entry(link.control_id)
+                    .or_default()
+                    .push(link.finding_id.clone());
                 0
             }
             Some(FindingType::MinorNonconformity) => 1,
@@ -157,7 +148,7 @@ async fn detail<C: ConnectionTrait>(
             Some(FindingType::OpportunityForImprovement) => 3,
             None => return Err(AppError::internal("stored finding type")),
         };
-        open[slot].insert(id);
+        open[slot].insert(link.finding_id);
     }
     let [major, minor, observation, ofi] = open.map(|ids| ids.len() as u64);
     counts.open_findings = FindingCounts {
@@ -173,22 +164,13 @@ async fn detail<C: ConnectionTrait>(
     // Evidence past the horizon cannot change the report before it is recomputed anyway.
     let in_30_days = now + Duration::days(30);
     let horizon = in_30_days + Duration::minutes(CACHE_MINUTES);
-    let values: Vec<Value> = vec![org_id.into(), horizon.into(), org_id.into(), key.into()];
-    let sql = format!(
-        "SELECT ce.control_id, ce.evidence_id, ce.evidence_review_status, ce.evidence_valid_until \
-         FROM control_evidence ce WHERE ce.organization_id = ? AND ce.evidence_archived_at IS NULL \
-         AND ce.evidence_valid_until IS NOT NULL AND ce.evidence_valid_until <= ? \
-         AND ce.control_id {in_framework}"
-    );
     let accepted = ReviewStatus::Accepted.as_str();
     let mut expired: HashMap<String, Vec<(DateTime<Utc>, String)>> = HashMap::new();
     let (mut expired_items, mut expiring_items) = (HashSet::new(), HashSet::new());
-    for row in conn.query_all_raw(statement(backend, &sql, values)).await? {
-        let control: String = row.try_get_by_index(0)?;
-        let id: String = row.try_get_by_index(1)?;
-        let until: DateTime<Utc> = row.try_get_by_index(3)?;
+    for link in store::readiness::evidence_links_ending_by(conn, org_id, key, horizon).await? {
+        let (control, id, until) = (link.control_id, link.evidence_id, link.evidence_valid_until);
         if until <= now {
-            if row.try_get_by_index::<String>(2)? == accepted {
+            if link.evidence_review_status == accepted {
                 expired
                     .entry(control)
                     .or_default()
@@ -226,7 +208,8 @@ async fn compute<C: ConnectionTrait>(
     let now = db::now();
     let key = framework.key.clone();
     let controls = controls::ordered_controls(conn, org_id, &key).await?;
-    let mut all_stats = stats::control_stats(conn, org_id, Scope::Framework(&key), now).await?;
+    let mut all_stats =
+        store::stats::control_stats(conn, org_id, Scope::Framework(&key), now).await?;
     let mut counts = Counts::default();
     let mut fresh_until = now + Duration::minutes(CACHE_MINUTES);
     let Detail {
@@ -416,7 +399,7 @@ pub async fn org_reports(
     cache: &ReadinessCache,
     org_id: &str,
 ) -> Result<Vec<Arc<Report>>> {
-    let version = stats::data_version(db_conn, org_id).await?;
+    let version = store::stats::data_version(db_conn, org_id).await?;
     reports_at(db_conn, cache, org_id, version).await
 }
 

@@ -8,9 +8,10 @@ use sea_orm::{
 };
 
 use crate::{
-    auth::{constant_time_eq, jwt::JwtKeys, password, random_token, sha256_hex},
-    db,
+    auth::{jwt::JwtKeys, password},
+    crypto::{constant_time_eq, random_token, sha256_hex},
     error::AppError,
+    store::db,
 };
 use entity::{login_throttle, refresh_token, revoked_token, service_account, user};
 

@@ -17,8 +17,8 @@ use entity::{
 use rand::Rng;
 use sea_orm::{
     ActiveValue::Set,
-    ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect,
     sea_query::{Expr, ExprTrait, OnConflict},
 };
 use serde::{Deserialize, Serialize};
@@ -27,16 +27,16 @@ use tokio::sync::Semaphore;
 
 use crate::{
     config::Settings,
-    db,
     domain::webhook::{self, EventType},
     error::{AppError, Result},
     service::{
         audit::{self, AuditRecord, Changes},
         evidence as evidence_service,
         readiness::{self, ReadinessCache},
-        sql::statement,
         webhooks::{self, FAILED, PENDING, SUCCEEDED, WAKE},
     },
+    store,
+    store::db,
 };
 
 /// Pauses between the quick looks for new deliveries after a wake, before falling back to the
@@ -216,12 +216,6 @@ impl Worker {
         let lease =
             chrono::Duration::from_std(self.settings.webhook_timeout + Duration::from_secs(60))
                 .map_err(AppError::internal)?;
-        let backend = self.db.get_database_backend();
-        let lock = if backend == DbBackend::Postgres {
-            " FOR UPDATE OF d SKIP LOCKED"
-        } else {
-            ""
-        };
         // A read first: an idle queue costs no write lock (on SQLite, no writer turn).
         let due = webhook_delivery::Entity::find()
             .select_only()
@@ -235,39 +229,10 @@ impl Worker {
         if due.is_none() {
             return Ok(Vec::new());
         }
-        let sql = format!(
-            "UPDATE webhook_deliveries SET lease_owner = ?, lease_until = ? \
-             WHERE id IN (SELECT d.id FROM webhook_deliveries d \
-               WHERE d.status = ? AND d.next_attempt_at <= ? \
-               AND (d.lease_until IS NULL OR d.lease_until < ?) \
-               AND EXISTS (SELECT 1 FROM webhook_endpoints e WHERE e.id = d.endpoint_id AND e.enabled = ?) \
-               ORDER BY d.next_attempt_at LIMIT ?{lock}) \
-             AND (lease_until IS NULL OR lease_until < ?) \
-             RETURNING id"
-        );
         // In a write transaction like every other writer (on SQLite: in its turn).
         let txn = db::begin_write(&self.db).await?;
-        let rows = txn
-            .query_all_raw(statement(
-                backend,
-                &sql,
-                vec![
-                    self.id.clone().into(),
-                    (now + lease).into(),
-                    PENDING.into(),
-                    now.into(),
-                    now.into(),
-                    true.into(),
-                    i64::try_from(limit).unwrap_or(1).into(),
-                    now.into(),
-                ],
-            ))
-            .await?;
+        let ids = store::webhooks::claim_due(&*txn, &self.id, now, now + lease, limit).await?;
         txn.commit().await?;
-        let ids = rows
-            .iter()
-            .map(|row| row.try_get::<String>("", "id"))
-            .collect::<std::result::Result<Vec<_>, _>>()?;
         if ids.is_empty() {
             return Ok(Vec::new());
         }

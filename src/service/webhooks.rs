@@ -15,8 +15,7 @@ use serde_json::{Value, json};
 use tokio::sync::Notify;
 
 use crate::{
-    auth::Principal,
-    db,
+    domain::principal::Principal,
     domain::{
         role::Action,
         webhook::{self, EventType},
@@ -28,6 +27,7 @@ use crate::{
         page::{self, Page, PageRequest},
         version::{self, IfMatch},
     },
+    store::db,
 };
 
 /// The most endpoints one organization may register.
@@ -37,12 +37,7 @@ pub const DEFAULT_OVERLAP: Duration = Duration::from_secs(24 * 3600);
 /// The longest overlap a rotation may ask for.
 pub const MAX_OVERLAP: Duration = Duration::from_secs(7 * 24 * 3600);
 
-/// Delivery states.
-pub const PENDING: &str = "pending";
-/// Delivered: the endpoint answered 2xx.
-pub const SUCCEEDED: &str = "succeeded";
-/// Given up: attempts exhausted, or the endpoint answered 410 and was disabled.
-pub const FAILED: &str = "failed";
+pub use crate::domain::webhook::{FAILED, PENDING, SUCCEEDED};
 
 /// Wakes the delivery workers of this process when an event is queued. A wake that comes
 /// before the queuing transaction commits finds nothing; the poll picks the delivery up.

@@ -4,11 +4,11 @@ use std::sync::OnceLock;
 
 use annexa::{
     config::Settings,
-    db,
     domain::role::Role,
     service::identity::{self, NewUser},
     startup::Application,
     state::AppState,
+    store::db,
 };
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use sea_orm::{ConnectionTrait, Database};

@@ -4,6 +4,7 @@
 // Tests may panic on broken expectations: that is how they fail.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod architecture;
 mod authz;
 mod catalog;
 mod controls;

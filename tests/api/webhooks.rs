@@ -10,11 +10,11 @@ use std::{
 
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, http::StatusCode, web};
 use annexa::{
-    auth::{Principal, Subject},
     config::RetrySchedule,
-    db,
     domain::finding::{FindingSource, FindingType},
+    domain::principal::{Principal, Subject},
     service::{findings, webhook_worker::Worker},
+    store::db,
 };
 use reqwest::Method;
 use sea_orm::{EntityTrait, PaginatorTrait};

@@ -1,0 +1,11 @@
+//! Every hand-written SQL statement and every SQLite/PostgreSQL difference, one module per
+//! resource: services call these typed functions and never format SQL.
+
+pub mod audit;
+pub mod authn;
+pub mod db;
+pub mod organizations;
+pub mod readiness;
+pub mod sql;
+pub mod stats;
+pub mod webhooks;
