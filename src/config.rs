@@ -113,10 +113,10 @@ pub struct Settings {
     /// Database connection pool size.
     #[arg(long, global = true, env = "ANNEXA_DB_POOL_SIZE", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=200))]
     pub db_pool_size: u32,
-    /// Memory for rendered list pages served again while their organization's data is unchanged,
-    /// in MiB (0 turns the page cache off).
-    #[arg(long, global = true, env = "ANNEXA_PAGE_CACHE_MB", default_value_t = 8, value_parser = clap::value_parser!(u32).range(0..=4096))]
-    pub page_cache_mb: u32,
+    /// Memory for values served again while their organization's data is unchanged (control
+    /// stats, readiness reports, rendered list pages), in MiB (0 turns the cache off).
+    #[arg(long, global = true, env = "ANNEXA_CACHE_MB", default_value_t = 16, value_parser = clap::value_parser!(u32).range(0..=4096))]
+    pub cache_mb: u32,
     /// How often a readiness snapshot of every adopted framework is stored: seconds, or with a
     /// unit (`90s`, `30m`, `12h`, `1d`).
     #[arg(long, global = true, env = "ANNEXA_SNAPSHOT_INTERVAL", default_value = "1d", value_parser = parse_interval)]
@@ -206,7 +206,7 @@ impl Settings {
             bootstrap_admin_password: None,
             access_token_ttl: 900,
             db_pool_size: 10,
-            page_cache_mb: 8,
+            cache_mb: 16,
             workers: None,
             snapshot_interval: 86_400,
             webhook_allow_private: false,

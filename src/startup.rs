@@ -18,11 +18,12 @@ use utoipa_swagger_ui::{Config as SwaggerConfig, SwaggerUi};
 use crate::{
     api,
     auth::jwt::JwtKeys,
+    cache::Cache,
     catalog::{self, Catalog},
     config::Settings,
     crypto::random_token,
     error::{self, AppError},
-    service::{identity, page_cache::PageCache, readiness, tokens, webhook_worker, webhooks},
+    service::{identity, readiness, tokens, webhook_worker, webhooks},
     state::AppState,
     store::db,
     telemetry::{self, AnnexaRootSpan},
@@ -111,15 +112,11 @@ pub async fn prepare(settings: Settings) -> Result<AppState, StartupError> {
         );
     }
     Ok(AppState {
-        pages: Arc::new(PageCache::new(
-            settings.page_cache_mb as usize * 1024 * 1024,
-        )),
+        cache: Arc::new(Cache::new(settings.cache_mb as usize * 1024 * 1024)),
         jwt: Arc::new(JwtKeys::new(&secret, settings.access_token_ttl)),
         db: db_conn,
         settings: Arc::new(settings),
         queries,
-        readiness: Arc::default(),
-        stats: Arc::default(),
         lookups: Arc::default(),
     })
 }
@@ -158,7 +155,7 @@ impl Application {
             let worker = webhook_worker::Worker::new(
                 state.db.clone(),
                 state.settings.clone(),
-                state.readiness.clone(),
+                state.cache.clone(),
             )?;
             tokio::spawn(Arc::new(worker).run());
         }

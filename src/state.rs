@@ -4,13 +4,7 @@ use std::sync::{Arc, atomic::AtomicU64};
 
 use sea_orm::DatabaseConnection;
 
-use crate::{
-    auth::jwt::JwtKeys,
-    config::Settings,
-    service::{
-        authn::Lookups, page_cache::PageCache, readiness::ReadinessCache, stats::StatsCache,
-    },
-};
+use crate::{auth::jwt::JwtKeys, cache::Cache, config::Settings, service::authn::Lookups};
 
 /// What every handler can reach: the database pool, the token keys and the settings.
 #[derive(Clone)]
@@ -20,12 +14,9 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     /// Statements executed on the pool since start (for diagnostics and the query-count tests).
     pub queries: Arc<AtomicU64>,
-    /// Readiness reports, valid while their organization's data is unchanged.
-    pub readiness: Arc<ReadinessCache>,
-    /// Per-control evidence and finding counts, valid while their organization's data is unchanged.
-    pub stats: Arc<StatsCache>,
-    /// Rendered list pages, valid while their organization's data is unchanged.
-    pub pages: Arc<PageCache>,
+    /// Values computed from an organization's data (control stats, readiness reports, rendered
+    /// answers), valid while its data is unchanged.
+    pub cache: Arc<Cache>,
     /// Concurrent requests' principal lookups, batched into shared statements.
     pub lookups: Arc<Lookups>,
 }

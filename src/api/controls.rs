@@ -25,6 +25,7 @@ use crate::{
     page_schema,
     service::{
         audit::{self, AuditFilter},
+        authz,
         controls::{self, Adoption, ControlFilter, ControlPatch, ControlView, NewControl},
         idempotency,
         page::Page,
@@ -335,10 +336,10 @@ pub async fn control_list(
     };
     let page = page.request()?;
     let org_id = path.to_string();
-    let version = controls::readable_version(&state.db, &principal, &org_id).await?;
-    cached_list_response(&state.pages, &req, &org_id, version, async || {
+    let version = authz::readable_version(&state.db, &principal, &org_id).await?;
+    cached_list_response(&state.cache, &req, &org_id, version, async || {
         let (page, fresh_until) =
-            controls::list_at(&state.db, &state.stats, &org_id, version, &filter, &page).await?;
+            controls::list_at(&state.db, &state.cache, &org_id, version, &filter, &page).await?;
         Ok((control_page(page)?, fresh_until))
     })
     .await
@@ -457,7 +458,7 @@ pub async fn control_get(
     let control = Control::from_view(
         controls::get(
             &state.db,
-            &state.stats,
+            &state.cache,
             &principal,
             &org_id.to_string(),
             &control_id.to_string(),
@@ -674,7 +675,7 @@ pub async fn soa_get(
     let (org_id, key) = path.into_inner();
     let (framework, views) = controls::statement_of_applicability(
         &state.db,
-        &state.stats,
+        &state.cache,
         &principal,
         &org_id.to_string(),
         &key,

@@ -12,6 +12,7 @@ pub mod ops;
 pub mod organizations;
 pub mod pagination;
 pub mod readiness;
+pub mod rendered;
 pub mod responses;
 pub mod users;
 pub mod webhooks;

@@ -8,11 +8,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::IntoParams;
 
 use crate::{
+    api::rendered::{Rendered, cached_response},
+    cache::Cache,
     error::{AppError, Result},
-    service::{
-        page::{DEFAULT_LIMIT, MAX_LIMIT, Page, PageRequest},
-        page_cache::{CachedPage, PageCache},
-    },
+    service::page::{DEFAULT_LIMIT, MAX_LIMIT, Page, PageRequest},
 };
 
 const CURSOR_PREFIX: &str = "c1:";
@@ -91,44 +90,31 @@ fn next_link(req: &HttpRequest, cursor: &str) -> String {
     format!("<{}?{}>; rel=\"next\"", req.path(), encoded)
 }
 
-/// Like [`list_response`], through the organization's page cache: the page stored for this list
-/// and query string at `data_version` when it is still true, or the one `render` makes (with
-/// the time it stops being true), rendered once and stored.
+/// Like [`list_response`], through the cache of rendered answers: the page stored for this
+/// list and query string at `data_version` when it is still true, or the one `render` makes
+/// (with the time it stops being true), rendered once and stored.
 pub async fn cached_list_response<T: Serialize>(
-    pages: &PageCache,
+    cache: &Cache,
     req: &HttpRequest,
     org_id: &str,
     data_version: i64,
     render: impl AsyncFnOnce() -> Result<(Page<T>, DateTime<Utc>)>,
 ) -> Result<HttpResponse> {
-    let key = format!("{}?{}", req.path(), req.query_string());
-    if let Some(hit) = pages.get(org_id, &key, data_version, Utc::now()) {
-        return Ok(page_response(&hit));
-    }
-    let (page, fresh_until) = render().await?;
-    let next_cursor = page.next_after.as_deref().map(encode_cursor);
-    let rendered = CachedPage {
-        link: next_cursor.as_deref().map(|c| next_link(req, c)),
-        body: serde_json::to_vec(&ListBody {
-            items: page.items,
-            next_cursor,
-        })
-        .map_err(AppError::internal)?
-        .into(),
-    };
-    let response = page_response(&rendered);
-    pages.put(org_id, &key, data_version, fresh_until, rendered);
-    Ok(response)
-}
-
-fn page_response(page: &CachedPage) -> HttpResponse {
-    let mut builder = HttpResponse::Ok();
-    if let Some(link) = &page.link {
-        builder.insert_header((header::LINK, link.as_str()));
-    }
-    builder
-        .content_type(mime::APPLICATION_JSON)
-        .body(page.body.clone())
+    cached_response(cache, req, org_id, data_version, async || {
+        let (page, fresh_until) = render().await?;
+        let next_cursor = page.next_after.as_deref().map(encode_cursor);
+        let rendered = Rendered {
+            link: next_cursor.as_deref().map(|c| next_link(req, c)),
+            body: serde_json::to_vec(&ListBody {
+                items: page.items,
+                next_cursor,
+            })
+            .map_err(AppError::internal)?
+            .into(),
+        };
+        Ok((rendered, fresh_until))
+    })
+    .await
 }
 
 /// Declares the OpenAPI schema of a list page of `$item`.

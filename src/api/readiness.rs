@@ -12,13 +12,19 @@ use uuid::Uuid;
 use crate::{
     api::{
         pagination::{PageQuery, list_response},
+        rendered::{Rendered, cached_response},
         responses::{BadRequest, Forbidden, NotFound},
     },
-    domain::principal::Principal,
-    domain::readiness::{BlockerKind, FORMULA_VERSION, Level},
+    domain::{
+        principal::Principal,
+        readiness::{BlockerKind, FORMULA_VERSION, Level},
+    },
     error::{AppError, Result},
     page_schema,
-    service::readiness::{self, Counts, GroupReport, Report},
+    service::{
+        authz,
+        readiness::{self, Counts, GroupReport, Report},
+    },
     state::AppState,
 };
 
@@ -285,7 +291,7 @@ pub async fn readiness_list(
     principal: Principal,
     path: web::Path<Uuid>,
 ) -> Result<HttpResponse> {
-    let items = readiness::summaries(&state.db, &state.readiness, &principal, &path.to_string())
+    let items = readiness::summaries(&state.db, &state.cache, &principal, &path.to_string())
         .await?
         .into_iter()
         .map(|r| ReadinessSummary {
@@ -315,30 +321,24 @@ pub async fn readiness_list(
 #[get("/readiness/{key}")]
 pub async fn readiness_get(
     state: web::Data<AppState>,
+    req: HttpRequest,
     principal: Principal,
     path: web::Path<(Uuid, String)>,
 ) -> Result<HttpResponse> {
     let (org_id, key) = path.into_inner();
-    let report = readiness::report(
-        &state.db,
-        &state.readiness,
-        &principal,
-        &org_id.to_string(),
-        &key,
-    )
-    .await?;
-    let body = match report.rendered.get() {
-        Some(body) => body.clone(),
-        None => {
-            let body = serde_json::to_vec(&ReadinessReport::from(report.as_ref()))
-                .map_err(AppError::internal)?;
-            // A concurrent first answer may have stored its (identical) rendering first.
-            report.rendered.get_or_init(|| body.into()).clone()
-        }
-    };
-    Ok(HttpResponse::Ok()
-        .content_type(mime::APPLICATION_JSON)
-        .body(body))
+    let org_id = org_id.to_string();
+    let version = authz::readable_version(&state.db, &principal, &org_id).await?;
+    cached_response(&state.cache, &req, &org_id, version, async || {
+        let report = readiness::report_at(&state.db, &state.cache, &org_id, &key, version).await?;
+        let body = serde_json::to_vec(&ReadinessReport::from(report.as_ref()))
+            .map_err(AppError::internal)?;
+        let rendered = Rendered {
+            body: body.into(),
+            link: None,
+        };
+        Ok((rendered, report.fresh_until))
+    })
+    .await
 }
 
 /// The time window of the history.

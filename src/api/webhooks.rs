@@ -285,7 +285,7 @@ pub struct DeliveryQuery {
 /// first change after registration is announced.
 async fn baseline_if_listening(state: &AppState, org_id: &str, events: &[EventType]) -> Result<()> {
     if events.contains(&EventType::ReadinessScoreChanged) {
-        webhook_worker::readiness_baseline(&state.db, &state.readiness, org_id).await?;
+        webhook_worker::readiness_baseline(&state.db, &state.cache, org_id).await?;
     }
     Ok(())
 }

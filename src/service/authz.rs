@@ -91,6 +91,19 @@ pub async fn authorize_versioned<C: ConnectionTrait>(
     Ok((role, version))
 }
 
+/// The organization's data version, when the caller may read it: what a cached read is keyed
+/// on (an answer computed at that version may be served again until the data or the clock moves
+/// on).
+pub async fn readable_version<C: ConnectionTrait>(
+    conn: &C,
+    principal: &Principal,
+    org_id: &str,
+) -> Result<i64> {
+    Ok(authorize_versioned(conn, principal, org_id, Action::Read)
+        .await?
+        .1)
+}
+
 /// 403 unless `role` may perform `action`.
 pub fn require(role: Role, action: Action) -> Result<()> {
     if role.can(action) {

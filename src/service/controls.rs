@@ -13,6 +13,7 @@ use sea_orm::{
 };
 
 use crate::{
+    cache::Cache,
     domain::principal::Principal,
     domain::webhook::EventType,
     domain::{
@@ -24,7 +25,7 @@ use crate::{
         audit::{self, AuditRecord, Changes},
         authz, changes,
         page::{Page, PageRequest},
-        stats::{self, OrgStats, StatsCache},
+        stats::{self, OrgStats},
         version::{self, IfMatch},
     },
     store::db,
@@ -391,27 +392,13 @@ pub struct ControlFilter {
     pub updated_since: Option<DateTime<Utc>>,
 }
 
-/// The organization's data version, when the caller may read its controls (a page rendered at
-/// that version may be served again until the data or the clock moves on).
-pub async fn readable_version(
-    db_conn: &DatabaseConnection,
-    principal: &Principal,
-    org_id: &str,
-) -> Result<i64> {
-    Ok(
-        authz::authorize_versioned(db_conn, principal, org_id, Action::Read)
-            .await?
-            .1,
-    )
-}
-
 /// A page of controls, oldest first, filtered, for a caller authorized at `version` (see
-/// [`readable_version`]), and until when it stays true (the next evidence expiry, at most the
+/// [`authz::readable_version`]), and until when it stays true (the next evidence expiry, at most the
 /// stats' maximum age). Whatever the page size: one query for the page, two more when the
 /// organization's stats are not cached.
 pub async fn list_at(
     db_conn: &DatabaseConnection,
-    cache: &StatsCache,
+    cache: &Cache,
     org_id: &str,
     version: i64,
     filter: &ControlFilter,
@@ -507,7 +494,7 @@ pub async fn find<C: ConnectionTrait>(
 /// One control.
 pub async fn get(
     db_conn: &DatabaseConnection,
-    cache: &StatsCache,
+    cache: &Cache,
     principal: &Principal,
     org_id: &str,
     control_id: &str,
@@ -624,7 +611,7 @@ pub async fn update(
 /// order (custom controls last), with its stats. Four queries.
 pub async fn statement_of_applicability(
     db_conn: &DatabaseConnection,
-    cache: &StatsCache,
+    cache: &Cache,
     principal: &Principal,
     org_id: &str,
     key: &str,

@@ -12,7 +12,6 @@ pub mod findings;
 pub mod idempotency;
 pub mod identity;
 pub mod page;
-pub mod page_cache;
 pub mod readiness;
 pub mod stats;
 pub mod tokens;

@@ -3,10 +3,9 @@
 
 use std::{
     collections::{BTreeMap, HashMap, HashSet},
-    sync::{Arc, Mutex, OnceLock},
+    sync::Arc,
 };
 
-use bytes::Bytes;
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
@@ -15,6 +14,7 @@ use sea_orm::{
 use serde::{Deserialize, Serialize};
 
 use crate::{
+    cache::{Cache, Cached},
     catalog::GroupData,
     domain::principal::Principal,
     domain::{
@@ -81,14 +81,25 @@ pub struct Report {
     pub framework: framework::Model,
     pub computed_at: DateTime<Utc>,
     /// Until when the report holds without any change to the data: the next moment evidence
-    /// expires or enters its last 30 days (at most `CACHE_MINUTES` ahead).
+    /// expires or enters its last 30 days (at most [`CACHE_MINUTES`] ahead).
     pub fresh_until: DateTime<Utc>,
     pub assessment: Assessment,
     pub counts: Counts,
     pub groups: Vec<GroupReport>,
-    /// Its JSON answer, rendered by the API the first time the report is served and reused
-    /// while the report stays cached (a computed report never changes).
-    pub rendered: OnceLock<Bytes>,
+}
+
+impl Cached for Report {
+    const NAMESPACE: &'static str = "readiness";
+
+    fn weight(&self) -> usize {
+        let groups: usize = self
+            .groups
+            .iter()
+            .map(|g| 64 + g.group.len() + g.title.len())
+            .sum();
+        let blockers = self.assessment.blockers.len() * 160;
+        std::mem::size_of::<Self>() + self.framework.groups.len() + groups + blockers
+    }
 }
 
 async fn adopted_framework<C: ConnectionTrait>(
@@ -198,12 +209,11 @@ async fn detail<C: ConnectionTrait>(
     Ok(detail)
 }
 
-/// Computes a framework's report. With `detail`, also the blockers' ids and the item counts.
+/// Computes a framework's report: the score, the counts, and the blockers with their ids.
 async fn compute<C: ConnectionTrait>(
     conn: &C,
     org_id: &str,
     framework: framework::Model,
-    detail: bool,
 ) -> Result<Report> {
     let now = db::now();
     let key = framework.key.clone();
@@ -215,11 +225,7 @@ async fn compute<C: ConnectionTrait>(
     let Detail {
         mut majors,
         mut expired,
-    } = if detail {
-        self::detail(conn, org_id, &key, now, &mut counts, &mut fresh_until).await?
-    } else {
-        Detail::default()
-    };
+    } = detail(conn, org_id, &key, now, &mut counts, &mut fresh_until).await?;
     let mut inputs = Vec::with_capacity(controls.len());
     for c in controls {
         let status = ControlStatus::parse(&c.status)
@@ -295,76 +301,28 @@ async fn compute<C: ConnectionTrait>(
         assessment,
         counts,
         groups,
-        rendered: OnceLock::new(),
     })
 }
 
 /// How long a cached report is served at most.
 pub const CACHE_MINUTES: i64 = 10;
-const CACHE_ENTRIES: usize = 4096;
-
-struct Cached {
-    data_version: i64,
-    report: Arc<Report>,
-}
-
-/// Reports cached per organization and framework, valid while the organization's data version
-/// is unchanged and no evidence expires, so that a replica never serves a stale report.
-#[derive(Default)]
-pub struct ReadinessCache {
-    entries: Mutex<HashMap<(String, String), Cached>>,
-    /// One computation at a time: concurrent misses wait for it instead of all computing.
-    computing: tokio::sync::Mutex<()>,
-}
-
-impl ReadinessCache {
-    fn get(&self, org_id: &str, key: &str, data_version: i64) -> Option<Arc<Report>> {
-        let entries = self.entries.lock().ok()?;
-        let cached = entries.get(&(org_id.to_owned(), key.to_owned()))?;
-        (cached.data_version == data_version && Utc::now() < cached.report.fresh_until)
-            .then(|| cached.report.clone())
-    }
-
-    fn put(&self, org_id: &str, key: &str, data_version: i64, report: Arc<Report>) {
-        if let Ok(mut entries) = self.entries.lock() {
-            if entries.len() >= CACHE_ENTRIES {
-                let now = Utc::now();
-                entries.retain(|_, c| c.report.fresh_until > now);
-                if entries.len() >= CACHE_ENTRIES {
-                    entries.clear();
-                }
-            }
-            entries.insert(
-                (org_id.to_owned(), key.to_owned()),
-                Cached {
-                    data_version,
-                    report,
-                },
-            );
-        }
-    }
-}
-
 /// The cached report when it still holds, else a new one (computed and cached). The data
 /// version is read before computing, so a change that lands meanwhile invalidates the entry.
-async fn cached_report(
+pub async fn report_at(
     db_conn: &DatabaseConnection,
-    cache: &ReadinessCache,
+    cache: &Cache,
     org_id: &str,
     key: &str,
     version: i64,
 ) -> Result<Arc<Report>> {
-    if let Some(hit) = cache.get(org_id, key, version) {
-        return Ok(hit);
-    }
-    let _computing = cache.computing.lock().await;
-    if let Some(hit) = cache.get(org_id, key, version) {
-        return Ok(hit);
-    }
-    let framework = adopted_framework(db_conn, org_id, key).await?;
-    let report = Arc::new(compute(db_conn, org_id, framework, true).await?);
-    cache.put(org_id, key, version, report.clone());
-    Ok(report)
+    cache
+        .get_or_compute(org_id, key, version, async || {
+            let framework = adopted_framework(db_conn, org_id, key).await?;
+            let report = compute(db_conn, org_id, framework).await?;
+            let fresh_until = report.fresh_until;
+            Ok((report, fresh_until))
+        })
+        .await
 }
 
 /// The full report for one adopted framework: six queries when computed; when the
@@ -372,19 +330,19 @@ async fn cached_report(
 /// the role and data version).
 pub async fn report(
     db_conn: &DatabaseConnection,
-    cache: &ReadinessCache,
+    cache: &Cache,
     principal: &Principal,
     org_id: &str,
     key: &str,
 ) -> Result<Arc<Report>> {
     let (_, version) = authz::authorize_versioned(db_conn, principal, org_id, Action::Read).await?;
-    cached_report(db_conn, cache, org_id, key, version).await
+    report_at(db_conn, cache, org_id, key, version).await
 }
 
 /// The report of every adopted framework, in adoption order.
 pub async fn summaries(
     db_conn: &DatabaseConnection,
-    cache: &ReadinessCache,
+    cache: &Cache,
     principal: &Principal,
     org_id: &str,
 ) -> Result<Vec<Arc<Report>>> {
@@ -396,7 +354,7 @@ pub async fn summaries(
 /// (background tasks such as the webhook readiness watch).
 pub async fn org_reports(
     db_conn: &DatabaseConnection,
-    cache: &ReadinessCache,
+    cache: &Cache,
     org_id: &str,
 ) -> Result<Vec<Arc<Report>>> {
     let version = store::stats::data_version(db_conn, org_id).await?;
@@ -405,7 +363,7 @@ pub async fn org_reports(
 
 async fn reports_at(
     db_conn: &DatabaseConnection,
-    cache: &ReadinessCache,
+    cache: &Cache,
     org_id: &str,
     version: i64,
 ) -> Result<Vec<Arc<Report>>> {
@@ -419,7 +377,7 @@ async fn reports_at(
         .await?;
     let mut out = Vec::with_capacity(keys.len());
     for key in keys {
-        out.push(cached_report(db_conn, cache, org_id, &key, version).await?);
+        out.push(report_at(db_conn, cache, org_id, &key, version).await?);
     }
     Ok(out)
 }
@@ -466,7 +424,7 @@ pub async fn snapshot_now(
 ) -> Result<readiness_snapshot::Model> {
     authz::authorize(db_conn, principal, org_id, Action::ChangeControls).await?;
     let framework = adopted_framework(db_conn, org_id, key).await?;
-    let report = compute(db_conn, org_id, framework, true).await?;
+    let report = compute(db_conn, org_id, framework).await?;
     let row = snapshot_row(org_id, &report, "manual", None, &principal.actor())?;
     let txn = db::begin_write(db_conn).await?;
     let saved = readiness_snapshot::Entity::insert(row)
@@ -579,7 +537,7 @@ pub async fn take_scheduled_snapshots(
         let Some(framework) = frameworks.get(&a.framework_key).cloned() else {
             continue;
         };
-        let report = compute(db_conn, &a.organization_id, framework, true).await?;
+        let report = compute(db_conn, &a.organization_id, framework).await?;
         let row = snapshot_row(
             &a.organization_id,
             &report,

@@ -26,13 +26,13 @@ use serde_json::json;
 use tokio::sync::Semaphore;
 
 use crate::{
+    cache::Cache,
     config::Settings,
     domain::webhook::{self, EventType},
     error::{AppError, Result},
     service::{
         audit::{self, AuditRecord, Changes},
-        evidence as evidence_service,
-        readiness::{self, ReadinessCache},
+        evidence as evidence_service, readiness,
         webhooks::{self, FAILED, PENDING, SUCCEEDED, WAKE},
     },
     store,
@@ -113,7 +113,7 @@ struct Announced {
 pub struct Worker {
     db: DatabaseConnection,
     settings: Arc<Settings>,
-    readiness: Arc<ReadinessCache>,
+    readiness: Arc<Cache>,
     client: reqwest::Client,
     id: String,
     /// Per organization: the data version and freshness of the last readiness check.
@@ -125,7 +125,7 @@ impl Worker {
     pub fn new(
         db: DatabaseConnection,
         settings: Arc<Settings>,
-        readiness: Arc<ReadinessCache>,
+        readiness: Arc<Cache>,
     ) -> Result<Self> {
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
@@ -602,7 +602,7 @@ impl Worker {
 /// The current scores of an organization's frameworks, and until when they hold.
 async fn current_scores(
     db_conn: &DatabaseConnection,
-    cache: &ReadinessCache,
+    cache: &Cache,
     org_id: &str,
 ) -> Result<(
     BTreeMap<String, Announced>,
@@ -629,7 +629,7 @@ async fn current_scores(
 /// starting point that later changes are measured from. Does nothing when one exists.
 pub async fn readiness_baseline(
     db_conn: &DatabaseConnection,
-    cache: &ReadinessCache,
+    cache: &Cache,
     org_id: &str,
 ) -> Result<()> {
     let exists = webhook_readiness_state::Entity::find_by_id(org_id.to_owned())
@@ -669,7 +669,7 @@ async fn insert_baseline<C: ConnectionTrait>(
 /// scores hold.
 async fn announce_readiness(
     db_conn: &DatabaseConnection,
-    cache: &ReadinessCache,
+    cache: &Cache,
     org_id: &str,
 ) -> Result<DateTime<Utc>> {
     let (scores, reports, fresh_until) = current_scores(db_conn, cache, org_id).await?;

@@ -28,7 +28,10 @@ fn modules() -> BTreeMap<String, String> {
         .into_iter()
         .filter(|f| !f.ends_with("main.rs"))
         .map(|file| {
-            let relative = file.strip_prefix(&root).expect("under src/").with_extension("");
+            let relative = file
+                .strip_prefix(&root)
+                .expect("under src/")
+                .with_extension("");
             let mut parts: Vec<String> = relative
                 .iter()
                 .map(|p| p.to_string_lossy().into_owned())
@@ -211,7 +214,10 @@ fn the_layers_import_downwards_only() {
     let top = top_level(&imports());
     // What each layer must not import (ARCHITECTURE.md).
     let forbidden: [(&str, &[&str]); 5] = [
-        ("domain", &["api", "service", "store", "state", "auth", "startup"]),
+        (
+            "domain",
+            &["api", "service", "store", "state", "auth", "startup"],
+        ),
         ("store", &["api", "service", "state", "startup"]),
         ("service", &["api", "state", "startup"]),
         ("auth", &["api", "service", "store", "state"]),

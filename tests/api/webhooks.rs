@@ -1091,12 +1091,7 @@ async fn two_workers_deliver_each_of_500_events_exactly_once() {
     for _ in 0..2 {
         let pool = db::connect(&app.state.settings).await.unwrap();
         let worker = Arc::new(
-            Worker::new(
-                pool,
-                app.state.settings.clone(),
-                app.state.readiness.clone(),
-            )
-            .unwrap(),
+            Worker::new(pool, app.state.settings.clone(), app.state.cache.clone()).unwrap(),
         );
         handles.push(tokio::spawn(worker.run()));
     }
