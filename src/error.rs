@@ -179,6 +179,33 @@ impl From<sea_orm::DbErr> for AppError {
     }
 }
 
+/// Whether a database error is a unique-constraint violation.
+pub fn is_unique_violation(err: &sea_orm::DbErr) -> bool {
+    matches!(
+        err.sql_err(),
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+    )
+}
+
+/// Named handling of a database error on a result (after realworld-axum-sqlx's `ResultExt`).
+pub trait ResultExt<T> {
+    /// A violation of a unique constraint becomes a 409 with `slug` and `detail` (the conflict
+    /// the constraint stands for); any other database error stays internal.
+    fn on_unique(self, slug: &'static str, detail: impl Into<String>) -> Result<T>;
+}
+
+impl<T> ResultExt<T> for std::result::Result<T, sea_orm::DbErr> {
+    fn on_unique(self, slug: &'static str, detail: impl Into<String>) -> Result<T> {
+        self.map_err(|err| {
+            if is_unique_violation(&err) {
+                AppError::conflict(slug, detail)
+            } else {
+                err.into()
+            }
+        })
+    }
+}
+
 impl From<sea_orm::TransactionError<AppError>> for AppError {
     fn from(err: sea_orm::TransactionError<AppError>) -> Self {
         match err {

@@ -20,13 +20,13 @@ use crate::{
         control::{ControlKind, ControlStatus, check_applicability},
         role::Action,
     },
-    error::{AppError, Result},
+    error::{AppError, Result, ResultExt},
     service::{
         audit::{self, AuditRecord, Changes},
         authz, changes,
         page::{Page, PageRequest},
         stats::{self, OrgStats},
-        version::{self, IfMatch},
+        version::{self, IfMatch, Versioned},
     },
     store::db,
     store::{self, stats::ControlStats},
@@ -109,16 +109,10 @@ pub async fn adopt_in<C: ConnectionTrait>(
     }
     .insert(txn)
     .await
-    .map_err(|err| {
-        if db::is_unique_violation(&err) {
-            AppError::conflict(
-                "already-adopted",
-                format!("the framework `{key}` is already adopted"),
-            )
-        } else {
-            err.into()
-        }
-    })?;
+    .on_unique(
+        "already-adopted",
+        format!("the framework `{key}` is already adopted"),
+    )?;
     let requirements = requirement::Entity::find()
         .filter(requirement::Column::FrameworkKey.eq(key))
         .filter(requirement::Column::Withdrawn.eq(false))
@@ -345,16 +339,10 @@ pub async fn create_custom<C: ConnectionTrait>(
     }
     .insert(conn)
     .await
-    .map_err(|err| {
-        if db::is_unique_violation(&err) {
-            AppError::conflict(
-                "control-exists",
-                "a control with this ref already exists in this framework",
-            )
-        } else {
-            err.into()
-        }
-    })?;
+    .on_unique(
+        "control-exists",
+        "a control with this ref already exists in this framework",
+    )?;
     audit::record(
         conn,
         principal,
@@ -578,8 +566,7 @@ pub async fn update(
     active.owner = Set(owner);
     active.due_date = Set(due_date);
     active.notes = Set(notes);
-    active.version = Set(current.version + 1);
-    active.updated_at = Set(db::now());
+    active.bump(current.version, db::now());
     // The row as it will be stored; its update is sent with the audit event's insert.
     let update = control::Entity::update_many()
         .set(active.clone())

@@ -433,9 +433,7 @@ pub async fn update(
     active.collected_at = Set(collected_at);
     active.valid_until = Set(valid_until);
     active.review_status = Set(review_status.as_str().to_owned());
-    active.version = Set(current.version + 1);
-    active.updated_at = Set(db::now());
-    let updated = active.update(&txn).await?;
+    let updated = version::save_next(&txn, active, current.version, db::now()).await?;
     sync_link_facts(&txn, &current, &updated).await?;
     audit::record(
         &txn,
@@ -505,9 +503,7 @@ pub async fn archive(
     let now = db::now();
     let mut active = current.clone().into_active_model();
     active.archived_at = Set(Some(now));
-    active.version = Set(current.version + 1);
-    active.updated_at = Set(now);
-    let updated = active.update(&txn).await?;
+    let updated = version::save_next(&txn, active, current.version, now).await?;
     sync_link_facts(&txn, &current, &updated).await?;
     audit::record(
         &txn,
@@ -600,9 +596,7 @@ pub async fn put_content(
     active.content_media_type = Set(Some(upload.media_type));
     active.content_filename = Set(upload.filename);
     active.review_status = Set(review_status.as_str().to_owned());
-    active.version = Set(current.version + 1);
-    active.updated_at = Set(now);
-    let updated = active.update(&txn).await?;
+    let updated = version::save_next(&txn, active, current.version, now).await?;
     sync_link_facts(&txn, &current, &updated).await?;
     audit::record(
         &txn,
@@ -692,9 +686,7 @@ pub async fn review(
     active.review_comment = Set(comment);
     active.reviewed_by = Set(Some(reviewer));
     active.reviewed_at = Set(Some(now));
-    active.version = Set(current.version + 1);
-    active.updated_at = Set(now);
-    let updated = active.update(&txn).await?;
+    let updated = version::save_next(&txn, active, current.version, now).await?;
     sync_link_facts(&txn, &current, &updated).await?;
     let view = view_one(&txn, updated).await?;
     changes::record(

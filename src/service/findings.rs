@@ -19,7 +19,7 @@ use crate::{
         finding::{FindingSource, FindingStatus, FindingType, TransitionError, check_transition},
         role::Action,
     },
-    error::{AppError, Result},
+    error::{AppError, Result, ResultExt},
     service::{
         audit::{self, AuditRecord, Changes},
         authz, changes,
@@ -94,16 +94,11 @@ fn external_ref_of(f: &finding::Model) -> Option<ExternalRef> {
     })
 }
 
-fn duplicate_ref(err: sea_orm::DbErr) -> AppError {
-    if db::is_unique_violation(&err) {
-        AppError::conflict(
-            "external-ref-taken",
-            "another finding of this organization already has this ticket (system and key)",
-        )
-    } else {
-        err.into()
-    }
-}
+/// What the unique index on a finding's ticket (system and key) stands for.
+const TICKET_TAKEN: (&str, &str) = (
+    "external-ref-taken",
+    "another finding of this organization already has this ticket (system and key)",
+);
 
 fn non_blank(field: &str, value: &str, max: usize) -> Result<String> {
     let trimmed = value.trim();
@@ -309,7 +304,7 @@ pub async fn create<C: ConnectionTrait>(
     }
     .insert(conn)
     .await
-    .map_err(duplicate_ref)?;
+    .on_unique(TICKET_TAKEN.0, TICKET_TAKEN.1)?;
     link_controls(conn, &created, &control_ids).await?;
     let view = FindingView {
         finding: created,
@@ -593,9 +588,9 @@ pub async fn update(
     if status == FindingStatus::Closed {
         active.closed_at = Set(Some(now));
     }
-    active.version = Set(current.version + 1);
-    active.updated_at = Set(now);
-    let updated = active.update(&txn).await.map_err(duplicate_ref)?;
+    let updated = version::save_next(&txn, active, current.version, now)
+        .await
+        .on_unique(TICKET_TAKEN.0, TICKET_TAKEN.1)?;
     match &control_ids {
         Some(ids) => set_controls(&txn, &updated, ids).await?,
         None => sync_link_facts(&txn, &current, &updated).await?,

@@ -121,7 +121,7 @@ where
             .exec_without_returning(&txn)
             .await
         {
-            if db::is_unique_violation(&err) {
+            if crate::error::is_unique_violation(&err) {
                 // A concurrent request with the same key won: drop ours and replay theirs.
                 txn.rollback().await?;
                 let conn = db_conn.begin().await?;

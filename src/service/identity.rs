@@ -13,7 +13,7 @@ use crate::{
         principal::{Principal, Subject},
         role::{Action, Role},
     },
-    error::{AppError, Result},
+    error::{AppError, Result, ResultExt},
     service::{
         audit::{self, AuditRecord, Changes},
         authz,
@@ -52,16 +52,10 @@ pub async fn insert_user<C: ConnectionTrait>(
         created_at: Set(now),
         updated_at: Set(now),
     };
-    let created = match model.insert(conn).await {
-        Ok(created) => created,
-        Err(err) if db::is_unique_violation(&err) => {
-            return Err(AppError::conflict(
-                "email-taken",
-                "a user with this email already exists",
-            ));
-        }
-        Err(err) => return Err(err.into()),
-    };
+    let created = model
+        .insert(conn)
+        .await
+        .on_unique("email-taken", "a user with this email already exists")?;
     audit::record_as(
         conn,
         actor,
@@ -279,9 +273,7 @@ pub async fn update_organization(
     }
     let mut active = current.clone().into_active_model();
     active.name = Set(new_name);
-    active.version = Set(current.version + 1);
-    active.updated_at = Set(db::now());
-    let updated = active.update(&txn).await?;
+    let updated = version::save_next(&txn, active, current.version, db::now()).await?;
     audit::record(
         &txn,
         principal,
@@ -411,13 +403,7 @@ pub async fn add_member<C: ConnectionTrait>(
     }
     .insert(conn)
     .await
-    .map_err(|err| {
-        if db::is_unique_violation(&err) {
-            AppError::conflict("member-exists", "this user is already a member")
-        } else {
-            err.into()
-        }
-    })?;
+    .on_unique("member-exists", "this user is already a member")?;
     audit::record(
         conn,
         principal,
@@ -509,9 +495,7 @@ pub async fn update_member(
     let changes = Changes::new().field("role", &member.role, &role.as_str().to_owned());
     let mut active = member.clone().into_active_model();
     active.role = Set(role.as_str().to_owned());
-    active.version = Set(member.version + 1);
-    active.updated_at = Set(db::now());
-    let updated = active.update(&txn).await?;
+    let updated = version::save_next(&txn, active, member.version, db::now()).await?;
     audit::record(
         &txn,
         principal,

@@ -111,7 +111,7 @@ async fn record_failure(db_conn: &DatabaseConnection, key: &str) -> Result<(), A
             if let Err(err) = login_throttle::Entity::insert(row)
                 .exec_without_returning(&txn)
                 .await
-                && !db::is_unique_violation(&err)
+                && !crate::error::is_unique_violation(&err)
             {
                 return Err(err.into());
             }

@@ -1,6 +1,57 @@
-//! Optimistic concurrency: `If-Match` preconditions against a resource's `version`.
+//! Optimistic concurrency: `If-Match` preconditions against a resource's `version`, and
+//! storing a changed row as its next version.
+
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ActiveModelBehavior, ActiveModelTrait, ActiveValue::Set, ConnectionTrait, EntityTrait,
+    IntoActiveModel,
+};
 
 use crate::error::{AppError, Result};
+
+/// A row whose every change moves its `version` (its entity tag) and its `updated_at`.
+pub trait Versioned: ActiveModelTrait + ActiveModelBehavior + Send {
+    /// Sets the version after `current` and the time of the change.
+    fn bump(&mut self, current: i32, at: DateTime<Utc>);
+}
+
+macro_rules! versioned {
+    ($($table:ident),+) => {
+        $(impl Versioned for entity::$table::ActiveModel {
+            fn bump(&mut self, current: i32, at: DateTime<Utc>) {
+                self.version = Set(current + 1);
+                self.updated_at = Set(at);
+            }
+        })+
+    };
+}
+
+versioned!(
+    control,
+    evidence,
+    finding,
+    membership,
+    organization,
+    service_account,
+    user,
+    webhook_endpoint
+);
+
+/// Stores the changed row `active`, read at version `current`, as its next version at `at`.
+pub async fn save_next<A, C>(
+    conn: &C,
+    mut active: A,
+    current: i32,
+    at: DateTime<Utc>,
+) -> std::result::Result<<A::Entity as EntityTrait>::Model, sea_orm::DbErr>
+where
+    A: Versioned,
+    C: ConnectionTrait,
+    <A::Entity as EntityTrait>::Model: IntoActiveModel<A>,
+{
+    active.bump(current, at);
+    active.update(conn).await
+}
 
 /// A parsed `If-Match` header.
 #[derive(Debug, Clone, PartialEq, Eq)]

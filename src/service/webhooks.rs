@@ -397,9 +397,7 @@ pub async fn update(
     } else if current.enabled {
         active.disabled_reason = Set(Some("disabled by an admin".to_owned()));
     }
-    active.version = Set(current.version + 1);
-    active.updated_at = Set(db::now());
-    let updated = active.update(&txn).await?;
+    let updated = version::save_next(&txn, active, current.version, db::now()).await?;
     audit::record(
         &txn,
         principal,
@@ -475,9 +473,7 @@ pub async fn rotate_secret(
         active.previous_secret_expires_at = Set(Some(now + overlap));
     }
     active.secret = Set(secret.clone());
-    active.version = Set(current.version + 1);
-    active.updated_at = Set(now);
-    let updated = active.update(&txn).await?;
+    let updated = version::save_next(&txn, active, current.version, now).await?;
     audit::record(
         &txn,
         principal,

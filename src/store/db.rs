@@ -154,11 +154,3 @@ pub fn new_id() -> String {
 pub fn now() -> DateTime<Utc> {
     Utc::now().trunc_subsecs(6)
 }
-
-/// Whether a database error is a unique-constraint violation.
-pub fn is_unique_violation(err: &DbErr) -> bool {
-    matches!(
-        err.sql_err(),
-        Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
-    )
-}
