@@ -3,8 +3,7 @@
 //! watches readiness scores and evidence expiry to queue the events no request causes.
 
 use std::{
-    collections::{BTreeMap, BTreeSet, HashMap},
-    net::SocketAddr,
+    collections::{BTreeSet, HashMap},
     sync::{Arc, Mutex},
     time::{Duration, Instant},
 };
@@ -12,7 +11,7 @@ use std::{
 use chrono::{DateTime, SecondsFormat, Utc};
 use entity::{
     evidence, organization_version, setting, webhook_attempt, webhook_delivery, webhook_endpoint,
-    webhook_event, webhook_readiness_state,
+    webhook_event,
 };
 use rand::Rng;
 use sea_orm::{
@@ -22,7 +21,6 @@ use sea_orm::{
     sea_query::{Expr, ExprTrait, OnConflict},
 };
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use tokio::sync::Semaphore;
 
 use crate::{
@@ -32,12 +30,19 @@ use crate::{
     error::{AppError, Result},
     service::{
         audit::{self, AuditRecord, Changes},
-        evidence as evidence_service, readiness,
+        evidence as evidence_service,
         webhooks::{self, FAILED, PENDING, SUCCEEDED, WAKE},
     },
     store,
     store::db,
 };
+
+mod watch;
+use watch::announce_readiness;
+pub use watch::readiness_baseline;
+
+mod http;
+use http::{GuardedResolver, describe, truncate};
 
 /// Pauses between the quick looks for new deliveries after a wake, before falling back to the
 /// poll interval.
@@ -51,40 +56,6 @@ const EXCERPT_LIMIT: usize = 1024;
 const EXPIRY_MARK: &str = "webhook_expiry_mark";
 /// Evidence expiries announced per sweep round.
 const EXPIRY_BATCH: u64 = 1000;
-
-/// Resolves endpoint host names and refuses loopback, private and link-local answers, so that
-/// a name that re-points after registration cannot reach internal services.
-struct GuardedResolver {
-    allow_private: bool,
-}
-
-impl reqwest::dns::Resolve for GuardedResolver {
-    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
-        let allow_private = self.allow_private;
-        Box::pin(async move {
-            let host = name.as_str().to_owned();
-            let addresses = webhooks::resolve(&host, 0).await?;
-            if !allow_private
-                && let Some(ip) = addresses
-                    .iter()
-                    .find(|ip| webhook::is_forbidden_address(**ip))
-            {
-                return Err(format!(
-                    "`{host}` resolves to {ip}, a loopback, private or link-local address"
-                )
-                .into());
-            }
-            let addrs: reqwest::dns::Addrs = Box::new(
-                addresses
-                    .into_iter()
-                    .map(|ip| SocketAddr::new(ip, 0))
-                    .collect::<Vec<_>>()
-                    .into_iter(),
-            );
-            Ok(addrs)
-        })
-    }
-}
 
 /// One claimed delivery with what sending it needs.
 struct Job {
@@ -597,148 +568,4 @@ impl Worker {
         txn.commit().await?;
         Ok(())
     }
-}
-
-/// The current scores of an organization's frameworks, and until when they hold.
-async fn current_scores(
-    db_conn: &DatabaseConnection,
-    cache: &Cache,
-    org_id: &str,
-) -> Result<(
-    BTreeMap<String, Announced>,
-    Vec<Arc<readiness::Report>>,
-    DateTime<Utc>,
-)> {
-    let reports = readiness::org_reports(db_conn, cache, org_id).await?;
-    let mut fresh_until = Utc::now() + chrono::Duration::minutes(readiness::CACHE_MINUTES);
-    let mut scores = BTreeMap::new();
-    for report in &reports {
-        fresh_until = std::cmp::min(fresh_until, report.fresh_until);
-        scores.insert(
-            report.framework.key.clone(),
-            Announced {
-                score: report.assessment.score,
-                level: report.assessment.level.as_str().to_owned(),
-            },
-        );
-    }
-    Ok((scores, reports, fresh_until))
-}
-
-/// Records the organization's current scores as announced without announcing them: the
-/// starting point that later changes are measured from. Does nothing when one exists.
-pub async fn readiness_baseline(
-    db_conn: &DatabaseConnection,
-    cache: &Cache,
-    org_id: &str,
-) -> Result<()> {
-    let exists = webhook_readiness_state::Entity::find_by_id(org_id.to_owned())
-        .one(db_conn)
-        .await?
-        .is_some();
-    if exists {
-        return Ok(());
-    }
-    let (scores, _, _) = current_scores(db_conn, cache, org_id).await?;
-    insert_baseline(db_conn, org_id, &scores).await
-}
-
-async fn insert_baseline<C: ConnectionTrait>(
-    conn: &C,
-    org_id: &str,
-    scores: &BTreeMap<String, Announced>,
-) -> Result<()> {
-    webhook_readiness_state::Entity::insert(webhook_readiness_state::ActiveModel {
-        organization_id: Set(org_id.to_owned()),
-        scores: Set(serde_json::to_string(scores).map_err(AppError::internal)?),
-        updated_at: Set(db::now()),
-    })
-    .on_conflict(
-        OnConflict::column(webhook_readiness_state::Column::OrganizationId)
-            .do_nothing()
-            .to_owned(),
-    )
-    .exec_without_returning(conn)
-    .await?;
-    Ok(())
-}
-
-/// Compares the organization's scores with the last announced ones and queues a
-/// `readiness.score_changed` per framework whose score or level moved. A compare-and-set on the
-/// stored scores keeps replicas from announcing one change twice. Returns until when the
-/// scores hold.
-async fn announce_readiness(
-    db_conn: &DatabaseConnection,
-    cache: &Cache,
-    org_id: &str,
-) -> Result<DateTime<Utc>> {
-    let (scores, reports, fresh_until) = current_scores(db_conn, cache, org_id).await?;
-    let stored = webhook_readiness_state::Entity::find_by_id(org_id.to_owned())
-        .one(db_conn)
-        .await?;
-    let Some(stored) = stored else {
-        insert_baseline(db_conn, org_id, &scores).await?;
-        return Ok(fresh_until);
-    };
-    let encoded = serde_json::to_string(&scores).map_err(AppError::internal)?;
-    if encoded == stored.scores {
-        return Ok(fresh_until);
-    }
-    let previous: BTreeMap<String, Announced> =
-        serde_json::from_str(&stored.scores).unwrap_or_default();
-    let txn = db::begin_write(db_conn).await?;
-    let swapped = webhook_readiness_state::Entity::update_many()
-        .col_expr(
-            webhook_readiness_state::Column::Scores,
-            Expr::value(encoded),
-        )
-        .col_expr(
-            webhook_readiness_state::Column::UpdatedAt,
-            Expr::value(db::now()),
-        )
-        .filter(webhook_readiness_state::Column::OrganizationId.eq(org_id))
-        .filter(webhook_readiness_state::Column::Scores.eq(stored.scores.as_str()))
-        .exec(&txn)
-        .await?;
-    if swapped.rows_affected == 1 {
-        for report in &reports {
-            let key = &report.framework.key;
-            let before = previous.get(key);
-            if before == scores.get(key) {
-                continue;
-            }
-            let data = json!({
-                "framework": key,
-                "framework_title": report.framework.title,
-                "score": report.assessment.score,
-                "level": report.assessment.level.as_str(),
-                "previous_score": before.map(|b| b.score),
-                "previous_level": before.map(|b| b.level.clone()),
-                "formula_version": crate::domain::readiness::FORMULA_VERSION,
-                "computed_at": report.computed_at.to_rfc3339_opts(SecondsFormat::Millis, true),
-            });
-            webhooks::emit(&txn, org_id, EventType::ReadinessScoreChanged, &data).await?;
-        }
-    }
-    txn.commit().await?;
-    Ok(fresh_until)
-}
-
-/// An error and its causes on one line.
-fn describe(err: &dyn std::error::Error) -> String {
-    let mut text = err.to_string();
-    let mut source = err.source();
-    while let Some(cause) = source {
-        let cause_text = cause.to_string();
-        if !text.contains(&cause_text) {
-            text.push_str(": ");
-            text.push_str(&cause_text);
-        }
-        source = cause.source();
-    }
-    text
-}
-
-fn truncate(text: &str, max_chars: usize) -> String {
-    text.chars().take(max_chars).collect()
 }

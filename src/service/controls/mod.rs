@@ -1,14 +1,12 @@
 //! Controls and the Statement of Applicability: adoption, custom controls, filtered lists,
 //! updates with the applicability rules, and the SoA itself.
 
-use std::collections::HashMap;
-
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{
     ActiveModelTrait,
     ActiveValue::Set,
     ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, IntoActiveModel,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, TryIntoModel,
+    QueryFilter, QueryTrait, TryIntoModel,
     sea_query::{Expr, ExprTrait, Func, Query},
 };
 
@@ -31,7 +29,11 @@ use crate::{
     store::db,
     store::{self, stats::ControlStats},
 };
-use entity::{control, control_evidence, framework, organization_framework, requirement};
+use entity::{control, control_evidence, framework, requirement};
+
+mod adoption;
+use adoption::ensure_adopted;
+pub use adoption::{Adoption, adopt_in, get_adopted, list_adopted};
 
 /// A control with what is linked to it and its score.
 #[derive(Debug, Clone)]
@@ -77,196 +79,6 @@ pub fn views_from(controls: Vec<control::Model>, stats: &OrgStats) -> Result<Vec
 }
 
 // ---------------------------------------------------------------- adoption
-
-/// An adopted framework with its control count.
-#[derive(Debug, Clone)]
-pub struct Adoption {
-    pub adoption: organization_framework::Model,
-    pub framework: framework::Model,
-    pub control_count: u64,
-}
-
-/// Adopts a framework: one control per requirement, inside the caller's write transaction
-/// (admins). 409 when already adopted; 404 (problem) for an unknown framework.
-pub async fn adopt_in<C: ConnectionTrait>(
-    txn: &C,
-    principal: &Principal,
-    org_id: &str,
-    key: &str,
-) -> Result<Adoption> {
-    authz::authorize(txn, principal, org_id, Action::Administer).await?;
-    let framework = framework::Entity::find_by_id(key.to_owned())
-        .one(txn)
-        .await?
-        .ok_or(AppError::NotFound("framework"))?;
-    let now = db::now();
-    let adoption = organization_framework::ActiveModel {
-        id: Set(db::new_id()),
-        organization_id: Set(org_id.to_owned()),
-        framework_key: Set(key.to_owned()),
-        adopted_by: Set(principal.actor()),
-        created_at: Set(now),
-    }
-    .insert(txn)
-    .await
-    .on_unique(
-        "already-adopted",
-        format!("the framework `{key}` is already adopted"),
-    )?;
-    let requirements = requirement::Entity::find()
-        .filter(requirement::Column::FrameworkKey.eq(key))
-        .filter(requirement::Column::Withdrawn.eq(false))
-        .order_by_asc(requirement::Column::Position)
-        .all(txn)
-        .await?;
-    let rows: Vec<control::ActiveModel> = requirements
-        .iter()
-        .map(|r| control::ActiveModel {
-            id: Set(db::new_id()),
-            organization_id: Set(org_id.to_owned()),
-            framework_key: Set(key.to_owned()),
-            requirement_id: Set(Some(r.id.clone())),
-            reference: Set(r.reference.clone()),
-            title: Set(r.title.clone()),
-            group_key: Set(r.group_key.clone()),
-            kind: Set(r.kind.clone()),
-            custom: Set(false),
-            description: Set(Some(r.description.clone())),
-            applicable: Set(true),
-            justification: Set(None),
-            status: Set(ControlStatus::NotStarted.as_str().to_owned()),
-            owner: Set(None),
-            due_date: Set(None),
-            notes: Set(None),
-            version: Set(1),
-            created_at: Set(now),
-            updated_at: Set(now),
-        })
-        .collect();
-    let control_count = rows.len() as u64;
-    // 19 columns a row: 250 rows stay far below SQLite's limit on bound variables.
-    for chunk in rows.chunks(250) {
-        control::Entity::insert_many(chunk.to_vec())
-            .exec_without_returning(txn)
-            .await?;
-    }
-    audit::record(
-        txn,
-        principal,
-        AuditRecord {
-            organization_id: Some(org_id),
-            action: "framework.adopted",
-            entity_type: "framework",
-            entity_id: key,
-            changes: Changes::new().created("controls", &control_count),
-        },
-    )
-    .await?;
-    Ok(Adoption {
-        adoption,
-        framework,
-        control_count,
-    })
-}
-
-/// The frameworks an organization has adopted, oldest first, with control counts.
-pub async fn list_adopted(
-    db_conn: &DatabaseConnection,
-    principal: &Principal,
-    org_id: &str,
-    page: &PageRequest,
-) -> Result<Page<Adoption>> {
-    authz::authorize(db_conn, principal, org_id, Action::Read).await?;
-    let query = organization_framework::Entity::find();
-    let rows = crate::service::page::by_id(
-        db_conn,
-        query,
-        Some((organization_framework::Column::OrganizationId, org_id)),
-        organization_framework::Column::Id,
-        page,
-        |a| a.id.clone(),
-    )
-    .await?;
-    let keys: Vec<String> = rows.items.iter().map(|a| a.framework_key.clone()).collect();
-    let frameworks: HashMap<String, framework::Model> = framework::Entity::find()
-        .filter(framework::Column::Key.is_in(keys.clone()))
-        .all(db_conn)
-        .await?
-        .into_iter()
-        .map(|f| (f.key.clone(), f))
-        .collect();
-    let counts: HashMap<String, i64> = control::Entity::find()
-        .select_only()
-        .column(control::Column::FrameworkKey)
-        .column_as(control::Column::Id.count(), "n")
-        .filter(control::Column::OrganizationId.eq(org_id))
-        .filter(control::Column::FrameworkKey.is_in(keys))
-        .group_by(control::Column::FrameworkKey)
-        .into_tuple::<(String, i64)>()
-        .all(db_conn)
-        .await?
-        .into_iter()
-        .collect();
-    let next_after = rows.next_after;
-    let items = rows
-        .items
-        .into_iter()
-        .filter_map(|adoption| {
-            let framework = frameworks.get(&adoption.framework_key)?.clone();
-            let control_count =
-                u64::try_from(counts.get(&adoption.framework_key).copied().unwrap_or(0))
-                    .unwrap_or(0);
-            Some(Adoption {
-                adoption,
-                framework,
-                control_count,
-            })
-        })
-        .collect();
-    Ok(Page { items, next_after })
-}
-
-/// One adopted framework with its control count.
-pub async fn get_adopted(
-    db_conn: &DatabaseConnection,
-    principal: &Principal,
-    org_id: &str,
-    key: &str,
-) -> Result<Adoption> {
-    authz::authorize(db_conn, principal, org_id, Action::Read).await?;
-    let adoption = organization_framework::Entity::find()
-        .filter(organization_framework::Column::OrganizationId.eq(org_id))
-        .filter(organization_framework::Column::FrameworkKey.eq(key))
-        .one(db_conn)
-        .await?
-        .ok_or(AppError::NotFound("adopted framework"))?;
-    let framework = framework::Entity::find_by_id(key.to_owned())
-        .one(db_conn)
-        .await?
-        .ok_or(AppError::NotFound("framework"))?;
-    let control_count = control::Entity::find()
-        .filter(control::Column::OrganizationId.eq(org_id))
-        .filter(control::Column::FrameworkKey.eq(key))
-        .count(db_conn)
-        .await?;
-    Ok(Adoption {
-        adoption,
-        framework,
-        control_count,
-    })
-}
-
-async fn ensure_adopted<C: ConnectionTrait>(conn: &C, org_id: &str, key: &str) -> Result<()> {
-    let adopted = organization_framework::Entity::find()
-        .filter(organization_framework::Column::OrganizationId.eq(org_id))
-        .filter(organization_framework::Column::FrameworkKey.eq(key))
-        .count(conn)
-        .await?;
-    if adopted == 0 {
-        return Err(AppError::NotFound("adopted framework"));
-    }
-    Ok(())
-}
 
 // ---------------------------------------------------------------- controls
 

@@ -9,7 +9,7 @@ use sea_orm::{
     ActiveValue::Set,
     ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, IntoActiveModel,
     QueryFilter, QueryOrder, QuerySelect, QueryTrait,
-    sea_query::{Expr, ExprTrait, Func, LockType, OnConflict},
+    sea_query::{Expr, ExprTrait, Func, LockType},
 };
 
 use crate::{
@@ -28,7 +28,13 @@ use crate::{
     },
     store::db,
 };
-use entity::{control_evidence, evidence, evidence_blob};
+use entity::{control_evidence, evidence};
+
+mod links;
+pub use links::{link, list_for_control, unlink};
+
+mod content;
+pub use content::{Download, Upload, get_content, put_content};
 
 /// Evidence with the controls it is linked to.
 #[derive(Debug, Clone)]
@@ -520,130 +526,6 @@ pub async fn archive(
     txn.commit().await.map_err(Into::into)
 }
 
-/// The bytes of a file to store.
-pub struct Upload {
-    pub bytes: Vec<u8>,
-    pub sha256: String,
-    pub media_type: String,
-    pub filename: Option<String>,
-}
-
-/// Stores new content (deduplicated by hash) and points the evidence at it, in one
-/// transaction (editors, admins). Accepted evidence returns to `pending`.
-pub async fn put_content(
-    db_conn: &DatabaseConnection,
-    principal: &Principal,
-    org_id: &str,
-    evidence_id: &str,
-    if_match: Option<&IfMatch>,
-    upload: Upload,
-) -> Result<EvidenceView> {
-    let txn = db::begin_write(db_conn).await?;
-    authz::authorize(&txn, principal, org_id, Action::ChangeEvidence).await?;
-    let current = find_live(&txn, org_id, evidence_id).await?;
-    version::check(if_match, current.version)?;
-    let size = i64::try_from(upload.bytes.len()).map_err(AppError::internal)?;
-    let now = db::now();
-    evidence_blob::Entity::insert(evidence_blob::ActiveModel {
-        sha256: Set(upload.sha256.clone()),
-        size: Set(size),
-        data: Set(upload.bytes),
-        created_at: Set(now),
-    })
-    .on_conflict(
-        OnConflict::column(evidence_blob::Column::Sha256)
-            .do_nothing()
-            .to_owned(),
-    )
-    .exec_without_returning(&txn)
-    .await?;
-    let current_status = ReviewStatus::parse(&current.review_status)
-        .ok_or_else(|| AppError::internal("stored review status"))?;
-    let review_status = if current.content_sha256.as_deref() == Some(upload.sha256.as_str()) {
-        current_status
-    } else {
-        status_after_change(current_status)
-    };
-    let mut changes = Changes::new();
-    changes.track(
-        "content_sha256",
-        &current.content_sha256,
-        &Some(upload.sha256.clone()),
-    );
-    changes.track("content_size", &current.content_size, &Some(size));
-    changes.track(
-        "content_media_type",
-        &current.content_media_type,
-        &Some(upload.media_type.clone()),
-    );
-    changes.track(
-        "content_filename",
-        &current.content_filename,
-        &upload.filename,
-    );
-    changes.track(
-        "review_status",
-        &current.review_status,
-        &review_status.as_str().to_owned(),
-    );
-    if changes.is_empty() {
-        txn.commit().await?;
-        return view_one(db_conn, current).await;
-    }
-    let mut active = current.clone().into_active_model();
-    active.content_sha256 = Set(Some(upload.sha256));
-    active.content_size = Set(Some(size));
-    active.content_media_type = Set(Some(upload.media_type));
-    active.content_filename = Set(upload.filename);
-    active.review_status = Set(review_status.as_str().to_owned());
-    let updated = version::save_next(&txn, active, current.version, now).await?;
-    sync_link_facts(&txn, &current, &updated).await?;
-    audit::record(
-        &txn,
-        principal,
-        AuditRecord {
-            organization_id: Some(org_id),
-            action: "evidence.content_replaced",
-            entity_type: "evidence",
-            entity_id: evidence_id,
-            changes,
-        },
-    )
-    .await?;
-    let view = view_one(&txn, updated).await?;
-    txn.commit().await?;
-    Ok(view)
-}
-
-/// Stored content for download.
-pub struct Download {
-    pub evidence: evidence::Model,
-    pub bytes: Vec<u8>,
-}
-
-/// The evidence's content (404 when it has none).
-pub async fn get_content(
-    db_conn: &DatabaseConnection,
-    principal: &Principal,
-    org_id: &str,
-    evidence_id: &str,
-) -> Result<Download> {
-    authz::authorize(db_conn, principal, org_id, Action::Read).await?;
-    let evidence = find(db_conn, org_id, evidence_id).await?;
-    let sha = evidence
-        .content_sha256
-        .clone()
-        .ok_or(AppError::NotFound("evidence content"))?;
-    let blob = evidence_blob::Entity::find_by_id(sha)
-        .one(db_conn)
-        .await?
-        .ok_or(AppError::NotFound("evidence content"))?;
-    Ok(Download {
-        evidence,
-        bytes: blob.data,
-    })
-}
-
 /// Accepts or rejects evidence (auditors, admins); never one's own submission.
 pub async fn review(
     db_conn: &DatabaseConnection,
@@ -705,118 +587,6 @@ pub async fn review(
     .await?;
     txn.commit().await?;
     Ok(view)
-}
-
-/// Links evidence to a control of the same organization (idempotent).
-pub async fn link(
-    db_conn: &DatabaseConnection,
-    principal: &Principal,
-    org_id: &str,
-    control_id: &str,
-    evidence_id: &str,
-) -> Result<()> {
-    set_link(db_conn, principal, org_id, control_id, evidence_id, true).await
-}
-
-/// Unlinks evidence from a control (idempotent).
-pub async fn unlink(
-    db_conn: &DatabaseConnection,
-    principal: &Principal,
-    org_id: &str,
-    control_id: &str,
-    evidence_id: &str,
-) -> Result<()> {
-    set_link(db_conn, principal, org_id, control_id, evidence_id, false).await
-}
-
-async fn set_link(
-    db_conn: &DatabaseConnection,
-    principal: &Principal,
-    org_id: &str,
-    control_id: &str,
-    evidence_id: &str,
-    linked: bool,
-) -> Result<()> {
-    let txn = db::begin_write(db_conn).await?;
-    authz::authorize(&txn, principal, org_id, Action::ChangeEvidence).await?;
-    controls::find(&txn, org_id, control_id).await?;
-    let evidence = if linked {
-        find_live(&txn, org_id, evidence_id).await?
-    } else {
-        find(&txn, org_id, evidence_id).await?
-    };
-    let existing =
-        control_evidence::Entity::find_by_id((control_id.to_owned(), evidence_id.to_owned()))
-            .one(&txn)
-            .await?;
-    if existing.is_some() == linked {
-        txn.commit().await?;
-        return Ok(());
-    }
-    let now = db::now();
-    if linked {
-        control_evidence::Entity::insert(control_evidence::ActiveModel {
-            control_id: Set(control_id.to_owned()),
-            evidence_id: Set(evidence_id.to_owned()),
-            organization_id: Set(org_id.to_owned()),
-            created_at: Set(now),
-            evidence_review_status: Set(evidence.review_status.clone()),
-            evidence_valid_until: Set(evidence.valid_until),
-            evidence_archived_at: Set(evidence.archived_at),
-        })
-        .exec_without_returning(&txn)
-        .await?;
-    } else {
-        control_evidence::Entity::delete_by_id((control_id.to_owned(), evidence_id.to_owned()))
-            .exec(&txn)
-            .await?;
-    }
-    // The evidence's `control_ids` changed: a new version, visible to `updated_since` pollers.
-    evidence::Entity::update_many()
-        .col_expr(evidence::Column::Version, Expr::value(evidence.version + 1))
-        .col_expr(evidence::Column::UpdatedAt, Expr::value(now))
-        .filter(evidence::Column::Id.eq(evidence_id))
-        .exec(&txn)
-        .await?;
-    audit::record(
-        &txn,
-        principal,
-        AuditRecord {
-            organization_id: Some(org_id),
-            action: if linked {
-                "evidence.linked"
-            } else {
-                "evidence.unlinked"
-            },
-            entity_type: "evidence",
-            entity_id: evidence_id,
-            changes: if linked {
-                Changes::new().field("control_id", &None::<String>, &Some(control_id.to_owned()))
-            } else {
-                Changes::new().field("control_id", &Some(control_id.to_owned()), &None::<String>)
-            },
-        },
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(())
-}
-
-/// The evidence linked to one control (not archived), oldest first.
-pub async fn list_for_control(
-    db_conn: &DatabaseConnection,
-    principal: &Principal,
-    org_id: &str,
-    control_id: &str,
-    page: &PageRequest,
-) -> Result<Page<EvidenceView>> {
-    authz::authorize(db_conn, principal, org_id, Action::Read).await?;
-    controls::find(db_conn, org_id, control_id).await?;
-    let filter = EvidenceFilter {
-        control_id: Some(control_id.to_owned()),
-        ..Default::default()
-    };
-    list(db_conn, principal, org_id, &filter, page).await
 }
 
 /// Checks, before an upload is read, that the caller may change this evidence.
