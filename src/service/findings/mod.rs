@@ -7,8 +7,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{
     ActiveModelTrait,
     ActiveValue::Set,
-    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, IntoActiveModel,
-    QueryFilter, QueryOrder, QuerySelect, QueryTrait,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, QueryTrait,
     sea_query::{Expr, LockType},
 };
 
@@ -16,7 +16,7 @@ use crate::{
     domain::principal::Principal,
     domain::webhook::EventType,
     domain::{
-        finding::{FindingSource, FindingStatus, FindingType, TransitionError, check_transition},
+        finding::{FindingSource, FindingStatus, FindingType},
         role::Action,
     },
     error::{AppError, Result, ResultExt},
@@ -29,6 +29,9 @@ use crate::{
     store::db,
 };
 use entity::{finding, finding_control};
+
+mod patch;
+use patch::{Applied, Checked};
 
 /// A finding with the controls it concerns.
 #[derive(Debug, Clone)]
@@ -455,138 +458,22 @@ pub async fn update(
     let role = authz::authorize(&txn, principal, org_id, Action::ChangeFindings).await?;
     let current = find(&txn, org_id, finding_id).await?;
     version::check(if_match, current.version)?;
-    let from = FindingStatus::parse(&current.status)
-        .ok_or_else(|| AppError::internal("stored finding status"))?;
-    if matches!(from, FindingStatus::Closed | FindingStatus::RiskAccepted) {
-        return Err(AppError::conflict(
-            "finding-final",
-            format!("the finding is {} and can no longer change", from.as_str()),
-        ));
-    }
-    let title = match &patch.title {
-        Some(t) => non_blank("title", t, 500)?,
-        None => current.title.clone(),
-    };
-    let risk_acceptance = patch
-        .risk_acceptance
-        .clone()
-        .unwrap_or_else(|| current.risk_acceptance.clone());
-    let status = patch.status.unwrap_or(from);
-    if status != from {
-        check_transition(from, status, role, risk_acceptance.as_deref()).map_err(
-            |err| match err {
-                TransitionError::NotAllowed { from, to, allowed } => {
-                    let allowed: Vec<&str> = allowed.iter().map(|s| s.as_str()).collect();
-                    AppError::conflict(
-                        "invalid-transition",
-                        format!(
-                            "a finding cannot go from `{}` to `{}`; allowed: {}",
-                            from.as_str(),
-                            to.as_str(),
-                            if allowed.is_empty() {
-                                "none (final)".to_owned()
-                            } else {
-                                allowed.join(", ")
-                            }
-                        ),
-                    )
-                }
-                TransitionError::RoleRequired(message) => AppError::Forbidden(message.to_owned()),
-                TransitionError::RiskAcceptanceRequired => {
-                    AppError::invalid("risk_acceptance", "is required to accept a risk")
-                }
-            },
-        )?;
-    }
+    let checked = Checked::new(&current, &patch, role)?;
+    let (from, status) = (checked.from, checked.status);
     let control_ids = match &patch.control_ids {
         Some(ids) => Some(check_controls(&txn, org_id, ids).await?),
         None => None,
     };
-    let external = match patch.external_ref.clone() {
-        Some(r) => r.map(validate_external_ref).transpose()?,
-        None => external_ref_of(&current),
+    let old_control_ids = match &control_ids {
+        Some(_) => Some(view_one(&txn, current.clone()).await?.control_ids),
+        None => None,
     };
-    let finding_type = patch
-        .finding_type
-        .map_or_else(|| current.finding_type.clone(), |t| t.as_str().to_owned());
-    let source = patch
-        .source
-        .map_or_else(|| current.source.clone(), |s| s.as_str().to_owned());
-    let description = patch
-        .description
-        .clone()
-        .unwrap_or_else(|| current.description.clone());
-    let owner = patch.owner.clone().unwrap_or_else(|| current.owner.clone());
-    let due_date = patch.due_date.unwrap_or(current.due_date);
-    let root_cause = patch
-        .root_cause
-        .clone()
-        .unwrap_or_else(|| current.root_cause.clone());
-    let corrective_action = patch
-        .corrective_action
-        .clone()
-        .unwrap_or_else(|| current.corrective_action.clone());
-    let resolution_notes = patch
-        .resolution_notes
-        .clone()
-        .unwrap_or_else(|| current.resolution_notes.clone());
-
-    let mut changes = Changes::new();
-    changes.track("title", &current.title, &title);
-    changes.track("description", &current.description, &description);
-    changes.track("type", &current.finding_type, &finding_type);
-    changes.track("source", &current.source, &source);
-    changes.track("status", &current.status, &status.as_str().to_owned());
-    changes.track("owner", &current.owner, &owner);
-    changes.track("due_date", &current.due_date, &due_date);
-    changes.track("root_cause", &current.root_cause, &root_cause);
-    changes.track(
-        "corrective_action",
-        &current.corrective_action,
-        &corrective_action,
-    );
-    changes.track(
-        "resolution_notes",
-        &current.resolution_notes,
-        &resolution_notes,
-    );
-    changes.track(
-        "risk_acceptance",
-        &current.risk_acceptance,
-        &risk_acceptance,
-    );
-    changes.track("external_ref", &external_ref_of(&current), &external);
-    if let Some(ids) = &control_ids {
-        let old = views(&txn, vec![current.clone()])
-            .await?
-            .pop()
-            .map(|v| v.control_ids)
-            .unwrap_or_default();
-        changes.track("control_ids", &old, ids);
-    }
+    let now = db::now();
+    let controls = old_control_ids.as_ref().zip(control_ids.as_ref());
+    let Applied { active, changes } = checked.apply(&current, patch, controls, now)?;
     if changes.is_empty() {
         txn.commit().await?;
         return view_one(db_conn, current).await;
-    }
-    let now = db::now();
-    let mut active = current.clone().into_active_model();
-    active.title = Set(title);
-    active.description = Set(description);
-    active.finding_type = Set(finding_type);
-    active.source = Set(source);
-    active.status = Set(status.as_str().to_owned());
-    active.owner = Set(owner);
-    active.due_date = Set(due_date);
-    active.root_cause = Set(root_cause);
-    active.corrective_action = Set(corrective_action);
-    active.resolution_notes = Set(resolution_notes);
-    active.risk_acceptance = Set(risk_acceptance);
-    active.external_system = Set(external.as_ref().map(|r| r.system.clone()));
-    active.external_key = Set(external.as_ref().map(|r| r.key.clone()));
-    active.external_url = Set(external.as_ref().and_then(|r| r.url.clone()));
-    active.external_status = Set(external.as_ref().and_then(|r| r.status.clone()));
-    if status == FindingStatus::Closed {
-        active.closed_at = Set(Some(now));
     }
     let updated = version::save_next(&txn, active, current.version, now)
         .await
