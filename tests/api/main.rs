@@ -7,6 +7,7 @@
 mod authz;
 mod catalog;
 mod controls;
+mod demo;
 mod evidence;
 mod findings;
 mod foundation;
