@@ -5,7 +5,7 @@
 use rand::{Rng, rngs::StdRng};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
 
-use super::People;
+use super::{People, SeedSpec};
 use crate::{
     auth::{Principal, Subject},
     db,
@@ -193,7 +193,7 @@ fn pick(rng: &mut StdRng, control_ids: &[String], n: usize) -> Vec<String> {
         .collect()
 }
 
-/// Creates `count` evidence items as the editor, each linked to one to three controls; returns
+/// Creates the spec's evidence items as the editor, each linked to one to three controls; returns
 /// the decisions the auditor will make (70% accepted, 10% rejected, the rest left pending).
 pub(super) async fn add_evidence(
     db_conn: &DatabaseConnection,
@@ -201,14 +201,15 @@ pub(super) async fn add_evidence(
     members: &Members,
     org_id: &str,
     control_ids: &[String],
-    count: usize,
+    spec: &SeedSpec,
     now: Now,
 ) -> Result<Vec<(String, ReviewDecision)>> {
+    let (count, naming) = (spec.evidence, spec.naming);
     let mut to_review = Vec::new();
     for batch in 0..count.div_ceil(EVIDENCE_BATCH) {
         let txn = db::begin_write(db_conn).await?;
         for i in (batch * EVIDENCE_BATCH)..((batch + 1) * EVIDENCE_BATCH).min(count) {
-            let new = new_evidence(rng, i, control_ids, now);
+            let new = new_evidence(rng, naming.evidence(i), control_ids, now);
             let view = evidence::create(&txn, &members.editor.principal, org_id, new).await?;
             let decision: f64 = rng.r#gen();
             if decision < 0.70 {
@@ -222,9 +223,9 @@ pub(super) async fn add_evidence(
     Ok(to_review)
 }
 
-/// Evidence item `i`: of any kind; 15% expired, 10% expiring within a month, 35% valid for
+/// An evidence item of any kind; 15% expired, 10% expiring within a month, 35% valid for
 /// longer, the rest without an end date.
-fn new_evidence(rng: &mut StdRng, i: usize, control_ids: &[String], now: Now) -> NewEvidence {
+fn new_evidence(rng: &mut StdRng, title: String, control_ids: &[String], now: Now) -> NewEvidence {
     const KINDS: [EvidenceKind; 6] = [
         EvidenceKind::Document,
         EvidenceKind::Screenshot,
@@ -246,7 +247,7 @@ fn new_evidence(rng: &mut StdRng, i: usize, control_ids: &[String], now: Now) ->
     let collected_at =
         valid_until.unwrap_or(now).min(now) - chrono::Duration::days(rng.gen_range(1..365));
     NewEvidence {
-        title: format!("Seeded evidence #{i}"),
+        title,
         description: Some("Exported from the system of record by the seeding tool.".to_owned()),
         kind,
         url: None,
@@ -277,7 +278,7 @@ pub(super) async fn review_evidence(
     Ok(())
 }
 
-/// Raises `count` findings as the auditor, each on one or two controls and tracked in Jira;
+/// Raises the spec's findings as the auditor, each on one or two controls and tracked in Jira;
 /// returns their ids.
 pub(super) async fn raise_findings(
     db_conn: &DatabaseConnection,
@@ -285,14 +286,15 @@ pub(super) async fn raise_findings(
     members: &Members,
     org_id: &str,
     control_ids: &[String],
-    count: usize,
+    spec: &SeedSpec,
     now: Now,
 ) -> Result<Vec<String>> {
+    let (count, naming) = (spec.findings, spec.naming);
     let mut raised = Vec::new();
     for batch in 0..count.div_ceil(FINDING_BATCH) {
         let txn = db::begin_write(db_conn).await?;
         for i in (batch * FINDING_BATCH)..((batch + 1) * FINDING_BATCH).min(count) {
-            let new = new_finding(rng, i, control_ids, now);
+            let new = new_finding(rng, i, naming.finding(i), control_ids, now);
             let view = findings::create(&txn, &members.auditor.principal, org_id, new).await?;
             raised.push(view.finding.id);
         }
@@ -301,9 +303,15 @@ pub(super) async fn raise_findings(
     Ok(raised)
 }
 
-/// Finding `i`: 5% major and 30% minor nonconformities, 40% observations, the rest
+/// Finding `i` (its Jira key `SEED-i`): 5% major and 30% minor nonconformities, 40% observations, the rest
 /// opportunities for improvement; due between two months ago and four months ahead.
-fn new_finding(rng: &mut StdRng, i: usize, control_ids: &[String], now: Now) -> NewFinding {
+fn new_finding(
+    rng: &mut StdRng,
+    i: usize,
+    title: String,
+    control_ids: &[String],
+    now: Now,
+) -> NewFinding {
     const TYPES: [(FindingType, f64); 4] = [
         (FindingType::MajorNonconformity, 0.05),
         (FindingType::MinorNonconformity, 0.35),
@@ -320,7 +328,7 @@ fn new_finding(rng: &mut StdRng, i: usize, control_ids: &[String], now: Now) -> 
     let control_ids = pick(rng, control_ids, links);
     let due_date = (now + chrono::Duration::days(rng.gen_range(-60..120))).date_naive();
     NewFinding {
-        title: format!("Seeded finding #{i}"),
+        title,
         description: Some("Raised by the seeding tool.".to_owned()),
         finding_type,
         source: FindingSource::InternalAudit,

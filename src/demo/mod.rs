@@ -6,11 +6,13 @@
 //! benchmarks use it.
 
 mod dataset;
+mod naming;
 mod showcase;
 
 use rand::{SeedableRng, rngs::StdRng};
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 
+pub use naming::Naming;
 pub use showcase::{
     DEMO_ORG_NAME, DEMO_PASSWORD, DEMO_USERS, Demo, base_url, ensure_demo, instructions,
 };
@@ -26,6 +28,8 @@ pub struct SeedSpec {
     pub evidence: usize,
     /// How many findings to raise.
     pub findings: usize,
+    /// How evidence and findings are titled (the titles draw nothing from the random seed).
+    pub naming: Naming,
 }
 
 /// The three shipped frameworks.
@@ -44,6 +48,7 @@ impl SeedSpec {
             frameworks: all_frameworks(),
             evidence: 5_000 * scale,
             findings: 1_000 * scale,
+            naming: Naming::Numbered,
         }
     }
 
@@ -54,6 +59,7 @@ impl SeedSpec {
             frameworks: all_frameworks(),
             evidence: 40,
             findings: 15,
+            naming: Naming::AiCompany,
         }
     }
 }
@@ -123,7 +129,7 @@ pub async fn seed_organization_for(
         &members,
         &org.id,
         &control_ids,
-        spec.evidence,
+        spec,
         now,
     )
     .await?;
@@ -134,7 +140,7 @@ pub async fn seed_organization_for(
         &members,
         &org.id,
         &control_ids,
-        spec.findings,
+        spec,
         now,
     )
     .await?;
