@@ -25,6 +25,9 @@ pub struct Cli {
 pub enum Command {
     /// Apply pending migrations, load the catalog and serve the API (the default).
     Serve,
+    /// Like `serve`, with a demo organization (an AI company, seeded once per database) and
+    /// instructions to try it printed at start.
+    Demo,
     /// Apply pending database migrations and exit.
     Migrate,
     /// Print the OpenAPI document to standard output.

@@ -1,11 +1,12 @@
-//! The `annexa` command: dispatches to serve, migrate, openapi or user management.
+//! The `annexa` command: dispatches to serve, demo, migrate, openapi or user management.
 
 use annexa::{
     auth::password,
-    config::{Cli, Command, UserCommand},
+    config::{Cli, Command, Settings, UserCommand},
+    demo::{self, SeedSpec},
     domain::identity::check_password,
     service::identity,
-    startup::{Application, StartupError},
+    startup::{self, Application, StartupError},
     store::db,
     telemetry,
 };
@@ -13,6 +14,40 @@ use annexa::{
 fn fail(message: impl std::fmt::Display) -> ! {
     eprintln!("annexa: {message}");
     std::process::exit(1);
+}
+
+/// Serves until the process is stopped.
+async fn serve(app: Application, bind: std::net::SocketAddr) {
+    tracing::info!(%bind, port = app.port(), "annexa listening");
+    if let Err(err) = app.run_until_stopped().await {
+        fail(err);
+    }
+}
+
+/// `annexa demo`: prepares as `serve` does, adds the demo organization unless the database has
+/// it, binds, prints how to try it, then serves.
+async fn demo(settings: Settings) {
+    let bind = settings.bind;
+    let result: Result<_, StartupError> = async {
+        let state = startup::prepare(settings).await?;
+        let started = std::time::Instant::now();
+        let demo = demo::ensure_demo(&state.db, &SeedSpec::demo()).await?;
+        if demo.created {
+            tracing::info!(
+                org_id = %demo.org_id,
+                seconds = started.elapsed().as_secs_f64(),
+                "demo organization seeded"
+            );
+        }
+        Ok((Application::start(state)?, demo))
+    }
+    .await;
+    let (app, demo) = result.unwrap_or_else(|err| fail(err));
+    print!(
+        "{}",
+        demo::instructions(&demo, &demo::base_url(bind, app.port()))
+    );
+    serve(app, bind).await;
 }
 
 #[actix_web::main]
@@ -67,14 +102,14 @@ async fn main() {
         Command::Serve => {
             telemetry::init(settings.log_format);
             let bind = settings.bind;
-            let app = match Application::build(settings).await {
-                Ok(app) => app,
+            match Application::build(settings).await {
+                Ok(app) => serve(app, bind).await,
                 Err(err) => fail(err),
-            };
-            tracing::info!(%bind, port = app.port(), "annexa listening");
-            if let Err(err) = app.run_until_stopped().await {
-                fail(err);
             }
+        }
+        Command::Demo => {
+            telemetry::init(settings.log_format);
+            demo(settings).await;
         }
     }
 }

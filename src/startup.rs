@@ -143,8 +143,13 @@ async fn docs_redirect() -> HttpResponse {
 impl Application {
     /// Prepares the state and binds the listener (port 0 picks a free port).
     pub async fn build(settings: Settings) -> Result<Self, StartupError> {
-        let bind = settings.bind;
-        let state = prepare(settings).await?;
+        Self::start(prepare(settings).await?)
+    }
+
+    /// Binds the listener for a prepared state and starts the background tasks: `annexa demo`
+    /// adds its organization between `prepare` and this, before anyone can connect.
+    pub fn start(state: AppState) -> Result<Self, StartupError> {
+        let bind = state.settings.bind;
         let listener = TcpListener::bind(bind)
             .map_err(|e| StartupError(format!("cannot listen on {bind}: {e}")))?;
         let port = listener.local_addr()?.port();

@@ -8,6 +8,7 @@ mod architecture;
 mod authz;
 mod catalog;
 mod controls;
+mod demo;
 mod evidence;
 mod findings;
 mod foundation;
