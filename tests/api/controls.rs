@@ -122,12 +122,48 @@ async fn invalid_control_changes_are_refused() {
     let org = app.org_with(ISO_27001).await;
     // (control, change, status, the field named, why)
     let cases = [
-        ("6.1.2", json!({"applicable": false, "justification": "Not relevant"}), 422, Some("applicable"), "clauses cannot be excluded"),
-        ("A.7.4", json!({"applicable": false}), 422, Some("justification"), "an exclusion needs a justification"),
-        ("A.7.4", json!({"applicable": false, "justification": "  "}), 422, None, "a blank justification is none"),
-        ("6.1.2", json!({"status": "done"}), 400, None, "an unknown status"),
-        ("6.1.2", json!({"title": "Renamed"}), 400, None, "an unknown field"),
-        ("6.1.2", json!({"due_date": "next week"}), 400, None, "not a date"),
+        (
+            "6.1.2",
+            json!({"applicable": false, "justification": "Not relevant"}),
+            422,
+            Some("applicable"),
+            "clauses cannot be excluded",
+        ),
+        (
+            "A.7.4",
+            json!({"applicable": false}),
+            422,
+            Some("justification"),
+            "an exclusion needs a justification",
+        ),
+        (
+            "A.7.4",
+            json!({"applicable": false, "justification": "  "}),
+            422,
+            None,
+            "a blank justification is none",
+        ),
+        (
+            "6.1.2",
+            json!({"status": "done"}),
+            400,
+            None,
+            "an unknown status",
+        ),
+        (
+            "6.1.2",
+            json!({"title": "Renamed"}),
+            400,
+            None,
+            "an unknown field",
+        ),
+        (
+            "6.1.2",
+            json!({"due_date": "next week"}),
+            400,
+            None,
+            "not a date",
+        ),
     ];
     for (reference, change, status, field, why) in cases {
         let res = app
@@ -142,7 +178,10 @@ async fn invalid_control_changes_are_refused() {
         .get_json(&org.control_path("A.7.4"), &org.editor.token)
         .await;
     assert_eq!(
-        (untouched["applicable"].as_bool(), untouched["version"].as_i64()),
+        (
+            untouched["applicable"].as_bool(),
+            untouched["version"].as_i64()
+        ),
         (Some(true), Some(1)),
         "refused changes change nothing"
     );
@@ -746,7 +785,10 @@ async fn adoption_and_listing_cost_a_bounded_number_of_queries() {
     );
     let (a, _) = queries_during(&app, app.get(&small_soa, &token)).await;
     let (b, _) = queries_during(&app, app.get(&large_soa, &token)).await;
-    assert_eq!(a, b, "70 or 123 rows in the SoA, the same number of statements");
+    assert_eq!(
+        a, b,
+        "70 or 123 rows in the SoA, the same number of statements"
+    );
 }
 
 #[tokio::test]
@@ -794,7 +836,11 @@ async fn writes_cost_a_bounded_number_of_statements() {
         announced > plain_change && announced <= plain_change + 3,
         "a control change, announced: {announced} (unannounced: {plain_change})"
     );
-    assert_eq!(change("third").await, announced, "every announced change alike");
+    assert_eq!(
+        change("third").await,
+        announced,
+        "every announced change alike"
+    );
     // An endpoint that does not subscribe to the event: looked up, nothing written.
     let unannounced = create().await;
     assert!(

@@ -261,7 +261,11 @@ impl TestApp {
         if let Some(until) = valid_until {
             evidence = evidence.valid_until(until);
         }
-        let id = id_of(&self.new_evidence(&org.id, &org.editor.token, evidence).await);
+        let id = id_of(
+            &self
+                .new_evidence(&org.id, &org.editor.token, evidence)
+                .await,
+        );
         if let Some(decision) = decision {
             self.review(&org.id, &id, &org.auditor.token, decision)
                 .await;
