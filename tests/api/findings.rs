@@ -80,8 +80,11 @@ impl Ticketing {
     }
 
     async fn control(&self, app: &TestApp) -> Value {
-        app.get_json(&self.org.path(&format!("/controls/{}", self.control)), &self.jira)
-            .await
+        app.get_json(
+            &self.org.path(&format!("/controls/{}", self.control)),
+            &self.jira,
+        )
+        .await
     }
 }
 
@@ -151,9 +154,7 @@ async fn a_reused_key_or_a_second_finding_for_the_ticket_is_refused() {
         ),
     ];
     for (key, summary, status, problem_type) in cases {
-        let res = t
-            .create(&app, key, &ticket_body(&t.control, summary))
-            .await;
+        let res = t.create(&app, key, &ticket_body(&t.control, summary)).await;
         let problem = assert_problem(res, status).await;
         assert_eq!(problem["type"], problem_type, "{key}");
     }
@@ -220,7 +221,8 @@ async fn skipping_verification_is_refused_naming_what_is_allowed() {
     let t = ticketing(&app).await;
     let path = t.walked(&app, &[("in_progress", &t.jira)]).await;
     let problem = assert_problem(
-        app.patch(&path, &t.jira, &json!({"status": "closed"})).await,
+        app.patch(&path, &t.jira, &json!({"status": "closed"}))
+            .await,
         409,
     )
     .await;
@@ -255,7 +257,8 @@ async fn closing_is_verification_by_auditors_and_admins() {
     assert_eq!(body(res).await["status"], "resolved");
     // Not for the integration (editor role).
     let problem = assert_problem(
-        app.patch(&path, &t.jira, &json!({"status": "closed"})).await,
+        app.patch(&path, &t.jira, &json!({"status": "closed"}))
+            .await,
         403,
     )
     .await;
@@ -484,8 +487,7 @@ async fn invalid_findings_are_refused() {
         ),
     ];
     for (payload, status, field) in cases {
-        let problem =
-            assert_problem(app.post(&t.findings, &t.jira, &payload).await, status).await;
+        let problem = assert_problem(app.post(&t.findings, &t.jira, &payload).await, status).await;
         if let Some(field) = field {
             assert_eq!(problem["errors"][0]["field"], field, "{payload}");
         }
