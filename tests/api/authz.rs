@@ -134,8 +134,7 @@ async fn world(app: &TestApp) -> World {
     }
     for role in [Role::Viewer, Role::Admin] {
         let res = app
-            .send_json(
-                Method::POST,
+            .post(
                 &format!("/api/v1/organizations/{org}/service-accounts"),
                 &app.admin_token,
                 &json!({"name": format!("sa-{}", role.as_str()), "role": role.as_str()}),
@@ -153,8 +152,7 @@ async fn world(app: &TestApp) -> World {
     let outsider = app.member(&other, Role::Admin).await;
     callers.push((Caller::Outsider, Some(outsider.token)));
     let res = app
-        .send_json(
-            Method::POST,
+        .post(
             &format!("/api/v1/organizations/{org}/frameworks"),
             &app.admin_token,
             &json!({"framework": "iso27001-2022"}),
@@ -191,8 +189,7 @@ async fn world(app: &TestApp) -> World {
     let webhook_id = new_webhook(app, &org).await;
     // An event for the endpoint: the delivery the log and redelivery operations act on.
     let res = app
-        .send_json(
-            Method::POST,
+        .post(
             &format!("/api/v1/organizations/{org}/findings"),
             &app.admin_token,
             &json!({"title": "Delivered", "type": "observation", "source": "internal_audit"}),
@@ -218,8 +215,7 @@ async fn world(app: &TestApp) -> World {
 
 async fn new_webhook(app: &TestApp, org: &str) -> String {
     let res = app
-        .send_json(
-            Method::POST,
+        .post(
             &format!("/api/v1/organizations/{org}/webhooks"),
             &app.admin_token,
             &json!({"url": "http://127.0.0.1:9/hook", "events": ["finding.created"]}),
@@ -234,8 +230,7 @@ async fn new_webhook(app: &TestApp, org: &str) -> String {
 
 async fn new_evidence(app: &TestApp, org: &str, token: &str) -> String {
     let res = app
-        .send_json(
-            Method::POST,
+        .post(
             &format!("/api/v1/organizations/{org}/evidence"),
             token,
             &json!({"title": "Evidence", "kind": "document"}),
@@ -268,8 +263,7 @@ async fn concrete_path(
     if path.contains("{finding_id}") {
         // Deleting removes it: each case gets its own.
         let res = app
-            .send_json(
-                Method::POST,
+            .post(
                 &format!("/api/v1/organizations/{}/findings", world.org),
                 &app.admin_token,
                 &json!({"title": "Finding", "type": "observation", "source": "internal_audit"}),
@@ -308,8 +302,7 @@ async fn concrete_path(
     }
     if path.contains("{service_account_id}") {
         let res = app
-            .send_json(
-                Method::POST,
+            .post(
                 &format!("/api/v1/organizations/{}/service-accounts", world.org),
                 &app.admin_token,
                 &json!({"name": "target", "role": "viewer"}),

@@ -352,8 +352,7 @@ async fn concurrent_changes_of_one_control_take_turns() {
         let (app, path) = (&app, &path);
         async move {
             let res = app
-                .send_json(
-                    Method::PATCH,
+                .patch(
                     path,
                     &app.admin_token,
                     &json!({"notes": format!("untagged {i}")}),
@@ -394,8 +393,7 @@ async fn control_filters() {
         "/api/v1/organizations/{org}/controls/{}",
         a524["id"].as_str().expect("id")
     );
-    app.send_json(
-        Method::PATCH,
+    app.patch(
         &path,
         &app.admin_token,
         &json!({"status": "implemented", "owner": "sec@acme.example"}),
@@ -406,8 +404,7 @@ async fn control_filters() {
         "/api/v1/organizations/{org}/controls/{}",
         a74["id"].as_str().expect("id")
     );
-    app.send_json(
-        Method::PATCH,
+    app.patch(
         &path,
         &app.admin_token,
         &json!({"applicable": false, "justification": "Remote"}),
@@ -470,9 +467,7 @@ async fn custom_controls() {
     let editor = app.member(&org, Role::Editor).await;
     let path = format!("/api/v1/organizations/{org}/controls");
     let body_json = json!({"framework": "iso27001-2022", "ref": "ACME-1", "title": "Model weights are encrypted at rest", "status": "planned"});
-    let res = app
-        .send_json(Method::POST, &path, &editor.token, &body_json)
-        .await;
+    let res = app.post(&path, &editor.token, &body_json).await;
     assert_eq!(res.status(), StatusCode::CREATED);
     let created = body(res).await;
     assert_eq!(
@@ -483,16 +478,10 @@ async fn custom_controls() {
         ),
         (Some(true), Some("custom"), Some(0.1))
     );
-    let problem = assert_problem(
-        app.send_json(Method::POST, &path, &editor.token, &body_json)
-            .await,
-        409,
-    )
-    .await;
+    let problem = assert_problem(app.post(&path, &editor.token, &body_json).await, 409).await;
     assert_eq!(problem["type"], "urn:annexa:problem:control-exists");
     let problem = assert_problem(
-        app.send_json(
-            Method::POST,
+        app.post(
             &path,
             &editor.token,
             &json!({"framework": "iso42001-2023", "ref": "X", "title": "Y"}),
@@ -526,8 +515,7 @@ async fn the_statement_of_applicability_as_json_and_csv() {
         a74["id"].as_str().expect("id")
     );
     let justification = "Fully remote, \"no offices\", no CCTV";
-    app.send_json(
-        Method::PATCH,
+    app.patch(
         &path,
         &app.admin_token,
         &json!({"applicable": false, "justification": justification, "owner": "ops@acme.example"}),
@@ -615,28 +603,17 @@ async fn every_change_is_in_the_audit_trail() {
     let control = app.control_by_ref(&org, "iso27001-2022", "A.5.15").await;
     let id = control["id"].as_str().expect("id").to_owned();
     let path = format!("/api/v1/organizations/{org}/controls/{id}");
-    app.send_json(
-        Method::PATCH,
+    app.patch(
         &path,
         &editor.token,
         &json!({"status": "planned", "owner": "iam@acme.example"}),
     )
     .await;
-    app.send_json(
-        Method::PATCH,
-        &path,
-        &editor.token,
-        &json!({"status": "implemented"}),
-    )
-    .await;
+    app.patch(&path, &editor.token, &json!({"status": "implemented"}))
+        .await;
     // A patch that changes nothing records nothing.
     let res = app
-        .send_json(
-            Method::PATCH,
-            &path,
-            &editor.token,
-            &json!({"status": "implemented"}),
-        )
+        .patch(&path, &editor.token, &json!({"status": "implemented"}))
         .await;
     assert_eq!(body(res).await["version"], 3);
 

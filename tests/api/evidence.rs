@@ -551,8 +551,7 @@ async fn expiry_filters() {
         Vec::<String>::new()
     );
     assert_problem(
-        app.send_json(
-            Method::POST,
+        app.post(
             &format!("/api/v1/organizations/{}/evidence", org.id),
             &org.editor.token,
             &json!({"title": "x", "kind": "link"}),
@@ -562,9 +561,7 @@ async fn expiry_filters() {
     )
     .await;
     assert_problem(
-        app.send_json(
-            Method::POST,
-            &format!("/api/v1/organizations/{}/evidence", org.id),
+        app.post(&format!("/api/v1/organizations/{}/evidence", org.id),
             &org.editor.token,
             &json!({"title": "x", "kind": "log", "collected_at": "2026-10-01T00:00:00Z", "valid_until": "2026-09-01T00:00:00Z"}),
         )
@@ -668,8 +665,7 @@ async fn expired_evidence_does_not_count() {
     let org = app.org_with(ISO_27001).await;
     let control = org.control("A.8.15").to_owned();
     let control_path = format!("/api/v1/organizations/{}/controls/{control}", org.id);
-    app.send_json(
-        Method::PATCH,
+    app.patch(
         &control_path,
         &org.editor.token,
         &json!({"status": "implemented"}),
@@ -714,9 +710,7 @@ async fn a_changed_control_answers_with_what_is_linked_to_it() {
     };
     // A change answers with the control's counts and score, as a read of it does.
     let change = async |patch: serde_json::Value| {
-        let res = app
-            .send_json(Method::PATCH, &control_path, &org.editor.token, &patch)
-            .await;
+        let res = app.patch(&control_path, &org.editor.token, &patch).await;
         assert_eq!(res.status(), StatusCode::OK);
         let changed = facts(body(res).await);
         let read = facts(body(app.get(&control_path, &org.editor.token).await).await);

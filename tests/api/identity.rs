@@ -449,10 +449,7 @@ async fn users_are_created_by_platform_admins_only() {
     let app = TestApp::spawn().await;
     let create = |token: String, body: Value| {
         let app = &app;
-        async move {
-            app.send_json(Method::POST, "/api/v1/users", &token, &body)
-                .await
-        }
+        async move { app.post("/api/v1/users", &token, &body).await }
     };
     let res = create(
         app.admin_token.clone(),
@@ -578,37 +575,20 @@ async fn organizations_are_visible_to_their_members_only() {
     // Only platform admins create and delete organizations.
     let admin = app.member(&a, Role::Admin).await;
     assert_problem(
-        app.send_json(
-            Method::POST,
-            "/api/v1/organizations",
-            &admin.token,
-            &json!({"name": "X"}),
-        )
-        .await,
+        app.post("/api/v1/organizations", &admin.token, &json!({"name": "X"}))
+            .await,
         403,
     )
     .await;
     assert_problem(
-        app.request(
-            Method::DELETE,
-            &format!("/api/v1/organizations/{a}"),
-            Some(&admin.token),
-        )
-        .send()
-        .await
-        .expect("request"),
+        app.delete(&format!("/api/v1/organizations/{a}"), &admin.token)
+            .await,
         403,
     )
     .await;
     let res = app
-        .request(
-            Method::DELETE,
-            &format!("/api/v1/organizations/{a}"),
-            Some(&app.admin_token),
-        )
-        .send()
-        .await
-        .expect("request");
+        .delete(&format!("/api/v1/organizations/{a}"), &app.admin_token)
+        .await;
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
     assert_problem(
         app.get(&format!("/api/v1/organizations/{a}"), &alice.token)
@@ -633,8 +613,7 @@ async fn members_and_the_last_admin_rule() {
     let bob = app.user("bob@example.com", false).await;
 
     let res = app
-        .send_json(
-            Method::POST,
+        .post(
             &members,
             &first_admin.token,
             &json!({"email": "BOB@example.com", "role": "editor"}),
@@ -651,8 +630,7 @@ async fn members_and_the_last_admin_rule() {
         (Some("editor"), Some("bob@example.com"))
     );
     let problem = assert_problem(
-        app.send_json(
-            Method::POST,
+        app.post(
             &members,
             &first_admin.token,
             &json!({"user_id": bob.id, "role": "viewer"}),
@@ -663,8 +641,7 @@ async fn members_and_the_last_admin_rule() {
     .await;
     assert_eq!(problem["type"], "urn:annexa:problem:member-exists");
     assert_problem(
-        app.send_json(
-            Method::POST,
+        app.post(
             &members,
             &first_admin.token,
             &json!({"email": "ghost@example.com", "role": "viewer"}),
@@ -674,8 +651,7 @@ async fn members_and_the_last_admin_rule() {
     )
     .await;
     assert_problem(
-        app.send_json(
-            Method::POST,
+        app.post(
             &members,
             &first_admin.token,
             &json!({"email": "bob@example.com", "role": "owner"}),
@@ -685,19 +661,13 @@ async fn members_and_the_last_admin_rule() {
     )
     .await;
     assert_problem(
-        app.send_json(
-            Method::POST,
-            &members,
-            &first_admin.token,
-            &json!({"role": "viewer"}),
-        )
-        .await,
+        app.post(&members, &first_admin.token, &json!({"role": "viewer"}))
+            .await,
         422,
     )
     .await;
     assert_problem(
-        app.send_json(
-            Method::POST,
+        app.post(
             &members,
             &bob.token,
             &json!({"email": "x@example.com", "role": "viewer"}),
@@ -713,65 +683,34 @@ async fn members_and_the_last_admin_rule() {
     // The last admin can be neither demoted nor removed.
     let me_path = format!("{members}/{}", first_admin.id);
     let problem = assert_problem(
-        app.send_json(
-            Method::PATCH,
-            &me_path,
-            &first_admin.token,
-            &json!({"role": "viewer"}),
-        )
-        .await,
+        app.patch(&me_path, &first_admin.token, &json!({"role": "viewer"}))
+            .await,
         409,
     )
     .await;
     assert_eq!(problem["type"], "urn:annexa:problem:last-admin");
-    assert_problem(
-        app.request(Method::DELETE, &me_path, Some(&first_admin.token))
-            .send()
-            .await
-            .expect("request"),
-        409,
-    )
-    .await;
+    assert_problem(app.delete(&me_path, &first_admin.token).await, 409).await;
 
     // With a second admin, the first can step down.
     let bob_path = format!("{members}/{}", bob.id);
     let res = app
-        .send_json(
-            Method::PATCH,
-            &bob_path,
-            &first_admin.token,
-            &json!({"role": "admin"}),
-        )
+        .patch(&bob_path, &first_admin.token, &json!({"role": "admin"}))
         .await;
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(body(res).await["version"], 2);
     let res = app
-        .send_json(
-            Method::PATCH,
-            &me_path,
-            &first_admin.token,
-            &json!({"role": "viewer"}),
-        )
+        .patch(&me_path, &first_admin.token, &json!({"role": "viewer"}))
         .await;
     assert_eq!(res.status(), StatusCode::OK);
     assert_problem(
-        app.send_json(
-            Method::PATCH,
-            &bob_path,
-            &first_admin.token,
-            &json!({"role": "viewer"}),
-        )
-        .await,
+        app.patch(&bob_path, &first_admin.token, &json!({"role": "viewer"}))
+            .await,
         403,
     )
     .await;
 
     // Removal takes effect at once: the next request is 404.
-    let res = app
-        .request(Method::DELETE, &me_path, Some(&bob.token))
-        .send()
-        .await
-        .expect("request");
+    let res = app.delete(&me_path, &bob.token).await;
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
     assert_problem(
         app.get(&format!("/api/v1/organizations/{org}"), &first_admin.token)
@@ -788,8 +727,7 @@ async fn service_accounts_authenticate_with_client_credentials() {
     let org = app.organization("Acme").await;
     let path = format!("/api/v1/organizations/{org}/service-accounts");
     let res = app
-        .send_json(
-            Method::POST,
+        .post(
             &path,
             &app.admin_token,
             &json!({"name": "jira", "role": "editor"}),
@@ -872,14 +810,11 @@ async fn service_accounts_authenticate_with_client_credentials() {
 
     // Deleting it stops its tokens at once.
     let res = app
-        .request(
-            Method::DELETE,
+        .delete(
             &format!("{path}/{}", created["id"].as_str().expect("id")),
-            Some(&app.admin_token),
+            &app.admin_token,
         )
-        .send()
-        .await
-        .expect("request");
+        .await;
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
     assert_problem(app.get("/api/v1/me", &access).await, 401).await;
 }
@@ -887,8 +822,7 @@ async fn service_accounts_authenticate_with_client_credentials() {
 /// A service account of `org` with `role`, and an access token for it (client credentials).
 async fn service_account_token(app: &TestApp, org: &str, role: &str) -> (String, String) {
     let res = app
-        .send_json(
-            Method::POST,
+        .post(
             &format!("/api/v1/organizations/{org}/service-accounts"),
             &app.admin_token,
             &json!({"name": format!("{role} robot"), "role": role}),
@@ -937,14 +871,11 @@ async fn concurrent_callers_sharing_lookups_each_get_their_own_standing() {
     let (_, foreign_robot) = service_account_token(&app, &other, "viewer").await;
     let (gone_id, gone_robot) = service_account_token(&app, &other, "viewer").await;
     let res = app
-        .request(
-            Method::DELETE,
+        .delete(
             &format!("/api/v1/organizations/{other}/service-accounts/{gone_id}"),
-            Some(&app.admin_token),
+            &app.admin_token,
         )
-        .send()
-        .await
-        .expect("request");
+        .await;
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
     let ghost = mint(&app.state, "user:0193a0c2-0000-7000-8000-000000000000");
     let alien = mint(&app.state, "robot:0193a0c2-0000-7000-8000-000000000000");

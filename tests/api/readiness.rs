@@ -31,8 +31,7 @@ impl TestApp {
                 patch["risk_acceptance"] = json!("Accepted by the board for one year");
             }
             let res = self
-                .send_json(
-                    Method::PATCH,
+                .patch(
                     &format!("/api/v1/organizations/{}/findings/{id}", org.id),
                     &who.token,
                     &patch,
@@ -131,14 +130,11 @@ async fn known(app: &TestApp) -> Known {
         .reviewed_evidence(&org, &["A.5.8"], None, Some("accepted"))
         .await;
     let res = app
-        .request(
-            Method::DELETE,
+        .delete(
             &format!("/api/v1/organizations/{}/evidence/{archived}", org.id),
-            Some(&org.admin.token),
+            &org.admin.token,
         )
-        .send()
-        .await
-        .expect("request");
+        .await;
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
     // A.7.4: excluded with a justification (not counted)
     app.update_control(
@@ -321,8 +317,7 @@ async fn the_ready_level_and_what_takes_it_away() {
     let refs: Vec<String> = org.controls.keys().cloned().collect();
     for id in org.controls.values() {
         let res = app
-            .send_json(
-                Method::PATCH,
+            .patch(
                 &path(id),
                 &org.editor.token,
                 &json!({"status": "implemented"}),
@@ -386,20 +381,9 @@ async fn history_manual_and_scheduled() {
         org.id
     );
     let viewer = app.member(&org.id, Role::Viewer).await;
-    assert_problem(
-        app.request(Method::POST, &history, Some(&viewer.token))
-            .send()
-            .await
-            .expect("request"),
-        403,
-    )
-    .await;
+    assert_problem(app.call(Method::POST, &history, &viewer.token).await, 403).await;
 
-    let res = app
-        .request(Method::POST, &history, Some(&org.editor.token))
-        .send()
-        .await
-        .expect("request");
+    let res = app.call(Method::POST, &history, &org.editor.token).await;
     assert_eq!(res.status(), StatusCode::CREATED);
     let first = body(res).await;
     assert_eq!(
@@ -478,8 +462,7 @@ async fn the_report_costs_a_bounded_number_of_queries() {
     .await;
     let org = app.org_with("iso42001-2023").await;
     let res = app
-        .send_json(
-            Method::POST,
+        .post(
             &format!("/api/v1/organizations/{}/frameworks", org.id),
             &app.admin_token,
             &json!({"framework": "iso27001-2022"}),
@@ -584,8 +567,7 @@ async fn link_rows_carry_the_facts_of_their_evidence_and_findings() {
         .reviewed_evidence(&org, &["4.1", "4.2"], Some(&later), Some("accepted"))
         .await;
     let res = app
-        .send_json(
-            Method::PATCH,
+        .patch(
             &format!("{base}/evidence/{reviewed}"),
             &org.editor.token,
             &json!({"valid_until": past}),
@@ -593,14 +575,12 @@ async fn link_rows_carry_the_facts_of_their_evidence_and_findings() {
         .await;
     ok(res, "validity changed");
     let res = app
-        .request(
+        .call(
             Method::PUT,
             &format!("{base}/controls/{}/evidence/{reviewed}", org.control("5.1")),
-            Some(&org.editor.token),
+            &org.editor.token,
         )
-        .send()
-        .await
-        .expect("link");
+        .await;
     ok(res, "linked");
     let uploaded = app
         .reviewed_evidence(&org, &["4.1"], None, Some("accepted"))
@@ -620,14 +600,8 @@ async fn link_rows_carry_the_facts_of_their_evidence_and_findings() {
         .reviewed_evidence(&org, &["4.2"], Some(&later), Some("accepted"))
         .await;
     let res = app
-        .request(
-            Method::DELETE,
-            &format!("{base}/evidence/{archived}"),
-            Some(&org.admin.token),
-        )
-        .send()
-        .await
-        .expect("archive");
+        .delete(&format!("{base}/evidence/{archived}"), &org.admin.token)
+        .await;
     ok(res, "archived");
 
     // Findings: created, moved along, retyped, relinked.
@@ -640,9 +614,7 @@ async fn link_rows_carry_the_facts_of_their_evidence_and_findings() {
         )
         .await;
     let res = app
-        .send_json(
-            Method::PATCH,
-            &format!("{base}/findings/{moved}"),
+        .patch(&format!("{base}/findings/{moved}"),
             &org.auditor.token,
             &json!({"type": "major_nonconformity", "control_ids": [org.control("4.1"), org.control("4.2")]}),
         )
@@ -650,8 +622,7 @@ async fn link_rows_carry_the_facts_of_their_evidence_and_findings() {
     ok(res, "retyped and relinked");
     let resolved = app.finding(&org, "4.2", "observation", &[]).await;
     let res = app
-        .send_json(
-            Method::PATCH,
+        .patch(
             &format!("{base}/findings/{resolved}"),
             &org.auditor.token,
             &json!({"type": "minor_nonconformity"}),

@@ -166,8 +166,7 @@ async fn spawn_app() -> TestApp {
 /// Registers an endpoint; returns its id and secret.
 async fn register(app: &TestApp, org: &str, url: &str, events: &[&str]) -> (String, String) {
     let res = app
-        .send_json(
-            Method::POST,
+        .post(
             &format!("/api/v1/organizations/{org}/webhooks"),
             &app.admin_token,
             &json!({"url": url, "events": events, "description": "test receiver"}),
@@ -183,8 +182,7 @@ async fn register(app: &TestApp, org: &str, url: &str, events: &[&str]) -> (Stri
 
 async fn new_finding(app: &TestApp, org: &str, title: &str) -> String {
     let res = app
-        .send_json(
-            Method::POST,
+        .post(
             &format!("/api/v1/organizations/{org}/findings"),
             &app.admin_token,
             &json!({"title": title, "type": "major_nonconformity", "source": "internal_audit"}),
@@ -269,8 +267,7 @@ async fn endpoints_are_managed_by_admins_and_secrets_shown_once() {
         ("https://user:secret@hooks.example.com/", "credentials"),
     ] {
         let res = app
-            .send_json(
-                Method::POST,
+            .post(
                 &base,
                 &app.admin_token,
                 &json!({"url": url, "events": ["finding.created"]}),
@@ -282,8 +279,7 @@ async fn endpoints_are_managed_by_admins_and_secrets_shown_once() {
         assert!(detail.contains(why), "{url}: {detail}");
     }
     let res = app
-        .send_json(
-            Method::POST,
+        .post(
             &base,
             &app.admin_token,
             &json!({"url": "https://hooks.example.com/", "events": []}),
@@ -291,8 +287,7 @@ async fn endpoints_are_managed_by_admins_and_secrets_shown_once() {
         .await;
     assert_problem(res, 422).await;
     let res = app
-        .send_json(
-            Method::POST,
+        .post(
             &base,
             &app.admin_token,
             &json!({"url": "https://hooks.example.com/", "events": ["finding.deleted"]}),
@@ -311,9 +306,7 @@ async fn endpoints_are_managed_by_admins_and_secrets_shown_once() {
     let org = app.organization("Hooks").await;
     let base = format!("/api/v1/organizations/{org}/webhooks");
     let res = app
-        .send_json(
-            Method::POST,
-            &base,
+        .post(&base,
             &app.admin_token,
             &json!({"url": "http://127.0.0.1:9/hook", "events": ["finding.created", "finding.created", "control.updated"]}),
         )
@@ -392,8 +385,7 @@ async fn endpoints_are_managed_by_admins_and_secrets_shown_once() {
     assert_eq!(updated["events"], json!(["evidence.expired"]));
     assert_eq!(updated["version"], 2);
     let res = app
-        .send_json(
-            Method::PATCH,
+        .patch(
             &format!("{base}/{id}"),
             &app.admin_token,
             &json!({"url": "gopher://x"}),
@@ -460,8 +452,7 @@ async fn events_are_delivered_signed_per_standard_webhooks() {
     )
     .await;
     let res = app
-        .send_json(
-            Method::POST,
+        .post(
             &format!("/api/v1/organizations/{org}/frameworks"),
             &app.admin_token,
             &json!({"framework": "iso42001-2023"}),
@@ -471,8 +462,7 @@ async fn events_are_delivered_signed_per_standard_webhooks() {
     let finding = new_finding(&app, &org, "Model cards missing").await;
     let path = format!("/api/v1/organizations/{org}/findings/{finding}");
     let res = app
-        .send_json(
-            Method::PATCH,
+        .patch(
             &path,
             &app.admin_token,
             &json!({"owner": "ml-lead@example.com"}),
@@ -480,12 +470,7 @@ async fn events_are_delivered_signed_per_standard_webhooks() {
         .await;
     assert_eq!(res.status(), 200);
     let res = app
-        .send_json(
-            Method::PATCH,
-            &path,
-            &app.admin_token,
-            &json!({"status": "in_progress"}),
-        )
+        .patch(&path, &app.admin_token, &json!({"status": "in_progress"}))
         .await;
     assert_eq!(res.status(), 200);
     let controls = body(
@@ -498,8 +483,7 @@ async fn events_are_delivered_signed_per_standard_webhooks() {
     .await;
     let control = controls["items"][0]["id"].as_str().unwrap().to_owned();
     let res = app
-        .send_json(
-            Method::PATCH,
+        .patch(
             &format!("/api/v1/organizations/{org}/controls/{control}"),
             &app.admin_token,
             &json!({"owner": "ciso@example.com"}),
@@ -507,8 +491,7 @@ async fn events_are_delivered_signed_per_standard_webhooks() {
         .await;
     assert_eq!(res.status(), 200);
     let res = app
-        .send_json(
-            Method::POST,
+        .post(
             &format!("/api/v1/organizations/{org}/evidence"),
             &app.admin_token,
             &json!({"title": "Training data inventory", "kind": "document"}),
@@ -518,8 +501,7 @@ async fn events_are_delivered_signed_per_standard_webhooks() {
     let evidence = body(res).await["id"].as_str().unwrap().to_owned();
     let auditor = app.member(&org, annexa::domain::role::Role::Auditor).await;
     let res = app
-        .send_json(
-            Method::POST,
+        .post(
             &format!("/api/v1/organizations/{org}/evidence/{evidence}/review"),
             &auditor.token,
             &json!({"decision": "accepted"}),
@@ -696,12 +678,7 @@ async fn gone_disables_the_endpoint_and_redelivery_resends_the_same_message() {
         .unwrap();
     assert_problem(res, 409).await;
     let res = app
-        .send_json(
-            Method::PATCH,
-            &endpoint_path,
-            &app.admin_token,
-            &json!({"enabled": true}),
-        )
+        .patch(&endpoint_path, &app.admin_token, &json!({"enabled": true}))
         .await;
     assert_eq!(res.status(), 200);
     assert_eq!(body(res).await["disabled_reason"], Value::Null);
@@ -766,12 +743,7 @@ async fn a_rotated_secret_keeps_signing_during_the_overlap() {
     assert!(during.verifies_with(&new) && during.verifies_with(&old));
 
     let res = app
-        .send_json(
-            Method::POST,
-            &rotate,
-            &app.admin_token,
-            &json!({"overlap_seconds": 0}),
-        )
+        .post(&rotate, &app.admin_token, &json!({"overlap_seconds": 0}))
         .await;
     assert_eq!(res.status(), 200);
     let newest = body(res).await;
@@ -784,8 +756,7 @@ async fn a_rotated_secret_keeps_signing_during_the_overlap() {
     assert!(!after.verifies_with(&new) && !after.verifies_with(&old));
 
     let res = app
-        .send_json(
-            Method::POST,
+        .post(
             &rotate,
             &app.admin_token,
             &json!({"overlap_seconds": 9_999_999}),
@@ -793,12 +764,7 @@ async fn a_rotated_secret_keeps_signing_during_the_overlap() {
         .await;
     assert_problem(res, 422).await;
     let res = app
-        .send_json(
-            Method::POST,
-            &rotate,
-            &app.admin_token,
-            &json!({"overlap": 5}),
-        )
+        .post(&rotate, &app.admin_token, &json!({"overlap": 5}))
         .await;
     assert_problem(res, 400).await;
 }
@@ -832,9 +798,7 @@ async fn a_rolled_back_change_emits_nothing() {
     );
     // A request that fails emits nothing either.
     let res = app
-        .send_json(
-            Method::POST,
-            &format!("/api/v1/organizations/{org}/findings"),
+        .post(&format!("/api/v1/organizations/{org}/findings"),
             &app.admin_token,
             &json!({"title": "Bad", "type": "observation", "source": "internal_audit", "control_ids": [uuid::Uuid::now_v7()]}),
         )
@@ -944,8 +908,7 @@ async fn readiness_changes_fire_only_when_a_score_or_level_moves() {
     let receiver = Receiver::start().await;
     let org = app.organization("Scores").await;
     let res = app
-        .send_json(
-            Method::POST,
+        .post(
             &format!("/api/v1/organizations/{org}/frameworks"),
             &app.admin_token,
             &json!({"framework": "iso42001-2023"}),
@@ -975,12 +938,7 @@ async fn readiness_changes_fire_only_when_a_score_or_level_moves() {
     };
     // Notes do not move the score: a control event, no readiness event.
     let res = app
-        .send_json(
-            Method::PATCH,
-            &control(0),
-            &app.admin_token,
-            &json!({"notes": "reviewed"}),
-        )
+        .patch(&control(0), &app.admin_token, &json!({"notes": "reviewed"}))
         .await;
     assert_eq!(res.status(), 200);
     receiver.wait_for(1).await;
@@ -993,8 +951,7 @@ async fn readiness_changes_fire_only_when_a_score_or_level_moves() {
     assert_eq!(types(receiver.all()), ["control.updated"]);
     // Implementing a control moves it.
     let res = app
-        .send_json(
-            Method::PATCH,
+        .patch(
             &control(1),
             &app.admin_token,
             &json!({"status": "implemented"}),
@@ -1037,8 +994,7 @@ async fn expired_evidence_is_announced_once() {
     tokio::time::sleep(Duration::from_millis(300)).await;
     let valid_until = (chrono::Utc::now() + chrono::Duration::seconds(1)).to_rfc3339();
     let res = app
-        .send_json(
-            Method::POST,
+        .post(
             &format!("/api/v1/organizations/{org}/evidence"),
             &app.admin_token,
             &json!({"title": "Pen test report", "kind": "report", "valid_until": valid_until}),
