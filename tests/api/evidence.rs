@@ -672,22 +672,8 @@ async fn expired_evidence_does_not_count() {
     )
     .await;
     let past = (chrono::Utc::now() - chrono::Duration::days(1)).to_rfc3339();
-    let evidence = app
-        .new_evidence(
-            &org.id,
-            &org.editor.token,
-            NewEvidence::default()
-                .linked_to(&[control.as_str()])
-                .valid_until(&past),
-        )
+    app.reviewed_evidence(&org, &["A.8.15"], Some(&past), Some("accepted"))
         .await;
-    app.review(
-        &org.id,
-        evidence["id"].as_str().expect("id"),
-        &org.auditor.token,
-        "accepted",
-    )
-    .await;
     let scored = body(app.get(&control_path, &org.editor.token).await).await;
     assert_eq!(
         (scored["evidence_count"].as_i64(), scored["score"].as_f64()),
@@ -718,22 +704,8 @@ async fn a_changed_control_answers_with_what_is_linked_to_it() {
         changed
     };
     let past = (chrono::Utc::now() - chrono::Duration::days(1)).to_rfc3339();
-    let expired = app
-        .new_evidence(
-            &org.id,
-            &org.editor.token,
-            NewEvidence::default()
-                .linked_to(&[control.as_str()])
-                .valid_until(&past),
-        )
+    app.reviewed_evidence(&org, &["A.8.15"], Some(&past), Some("accepted"))
         .await;
-    app.review(
-        &org.id,
-        expired["id"].as_str().expect("id"),
-        &org.auditor.token,
-        "accepted",
-    )
-    .await;
     app.new_evidence(
         &org.id,
         &org.editor.token,

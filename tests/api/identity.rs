@@ -24,6 +24,21 @@ async fn token_form(app: &TestApp, form: &[(&str, &str)]) -> (StatusCode, Value)
     (status, res.json().await.unwrap_or(Value::Null))
 }
 
+/// The password grant for the bootstrap admin: its tokens.
+async fn admin_login(app: &TestApp) -> Value {
+    let (status, tokens) = token_form(
+        app,
+        &[
+            ("grant_type", "password"),
+            ("username", ADMIN_EMAIL),
+            ("password", ADMIN_PASSWORD),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{tokens}");
+    tokens
+}
+
 async fn me_status(app: &TestApp, token: &str) -> StatusCode {
     app.get("/api/v1/me", token).await.status()
 }
@@ -245,15 +260,7 @@ async fn repeated_failures_are_throttled_per_username() {
 #[tokio::test]
 async fn refresh_tokens_rotate_and_reuse_revokes_the_family() {
     let app = TestApp::spawn().await;
-    let (_, first) = token_form(
-        &app,
-        &[
-            ("grant_type", "password"),
-            ("username", ADMIN_EMAIL),
-            ("password", ADMIN_PASSWORD),
-        ],
-    )
-    .await;
+    let first = admin_login(&app).await;
     let r1 = first["refresh_token"].as_str().expect("refresh").to_owned();
     let (status, second) = token_form(
         &app,
@@ -301,15 +308,7 @@ async fn refresh_tokens_rotate_and_reuse_revokes_the_family() {
 #[tokio::test]
 async fn revocation_of_access_and_refresh_tokens() {
     let app = TestApp::spawn().await;
-    let (_, tokens) = token_form(
-        &app,
-        &[
-            ("grant_type", "password"),
-            ("username", ADMIN_EMAIL),
-            ("password", ADMIN_PASSWORD),
-        ],
-    )
-    .await;
+    let tokens = admin_login(&app).await;
     let access = tokens["access_token"].as_str().expect("access").to_owned();
     let refresh = tokens["refresh_token"]
         .as_str()
