@@ -7,7 +7,7 @@ use reqwest::Method;
 use sea_orm::EntityTrait;
 use serde_json::{Value, json};
 
-use crate::helpers::{Actor, TestApp, mint};
+use crate::helpers::{Actor, ISO_27001, NewEvidence, NewFinding, TestApp, id_of};
 
 /// Who may call an operation.
 #[derive(Debug, Clone, Copy)]
@@ -133,47 +133,15 @@ async fn world(app: &TestApp) -> World {
         callers.push((Caller::Member(role), Some(token)));
     }
     for role in [Role::Viewer, Role::Admin] {
-        let res = app
-            .send_json(
-                Method::POST,
-                &format!("/api/v1/organizations/{org}/service-accounts"),
-                &app.admin_token,
-                &json!({"name": format!("sa-{}", role.as_str()), "role": role.as_str()}),
-            )
+        let account = app
+            .service_account(&org, &format!("sa-{}", role.as_str()), role)
             .await;
-        let id = res.json::<Value>().await.expect("json")["id"]
-            .as_str()
-            .expect("id")
-            .to_owned();
-        callers.push((
-            Caller::ServiceAccount(role),
-            Some(mint(&app.state, &format!("service_account:{id}"))),
-        ));
+        callers.push((Caller::ServiceAccount(role), Some(account.token)));
     }
     let outsider = app.member(&other, Role::Admin).await;
     callers.push((Caller::Outsider, Some(outsider.token)));
-    let res = app
-        .send_json(
-            Method::POST,
-            &format!("/api/v1/organizations/{org}/frameworks"),
-            &app.admin_token,
-            &json!({"framework": "iso27001-2022"}),
-        )
-        .await;
-    assert_eq!(res.status(), 201);
-    let controls: Value = app
-        .get(
-            &format!("/api/v1/organizations/{org}/controls?limit=1"),
-            &app.admin_token,
-        )
-        .await
-        .json()
-        .await
-        .expect("json");
-    let control_id = controls["items"][0]["id"]
-        .as_str()
-        .expect("control")
-        .to_owned();
+    app.adopt_framework(&org, ISO_27001).await;
+    let control_id = app.control_id(&org, ISO_27001, "A.5.1").await;
     let submitter = app.member(&org, Role::Editor).await.token;
     let evidence_id = new_evidence(app, &org, &submitter).await;
     let res = app
@@ -190,15 +158,12 @@ async fn world(app: &TestApp) -> World {
     assert_eq!(res.status(), 200);
     let webhook_id = new_webhook(app, &org).await;
     // An event for the endpoint: the delivery the log and redelivery operations act on.
-    let res = app
-        .send_json(
-            Method::POST,
-            &format!("/api/v1/organizations/{org}/findings"),
-            &app.admin_token,
-            &json!({"title": "Delivered", "type": "observation", "source": "internal_audit"}),
-        )
-        .await;
-    assert_eq!(res.status(), 201);
+    app.new_finding(
+        &org,
+        &app.admin_token,
+        NewFinding::default().titled("Delivered"),
+    )
+    .await;
     let delivery_id = entity::webhook_delivery::Entity::find()
         .one(&app.state.db)
         .await
@@ -217,35 +182,16 @@ async fn world(app: &TestApp) -> World {
 }
 
 async fn new_webhook(app: &TestApp, org: &str) -> String {
-    let res = app
-        .send_json(
-            Method::POST,
-            &format!("/api/v1/organizations/{org}/webhooks"),
-            &app.admin_token,
-            &json!({"url": "http://127.0.0.1:9/hook", "events": ["finding.created"]}),
-        )
-        .await;
-    assert_eq!(res.status(), 201);
-    res.json::<Value>().await.expect("json")["id"]
-        .as_str()
-        .expect("id")
-        .to_owned()
+    app.new_webhook(org, "http://127.0.0.1:9/hook", &["finding.created"])
+        .await
+        .0
 }
 
 async fn new_evidence(app: &TestApp, org: &str, token: &str) -> String {
-    let res = app
-        .send_json(
-            Method::POST,
-            &format!("/api/v1/organizations/{org}/evidence"),
-            token,
-            &json!({"title": "Evidence", "kind": "document"}),
-        )
-        .await;
-    assert_eq!(res.status(), 201);
-    res.json::<Value>().await.expect("json")["id"]
-        .as_str()
-        .expect("id")
-        .to_owned()
+    let evidence = NewEvidence::default()
+        .titled("Evidence")
+        .with("kind", json!("document"));
+    id_of(&app.new_evidence(org, token, evidence).await)
 }
 
 /// Fills the path parameters, creating fresh targets for operations that destroy them.
@@ -267,19 +213,10 @@ async fn concrete_path(
         .replace("{control_id}", &world.control_id);
     if path.contains("{finding_id}") {
         // Deleting removes it: each case gets its own.
-        let res = app
-            .send_json(
-                Method::POST,
-                &format!("/api/v1/organizations/{}/findings", world.org),
-                &app.admin_token,
-                &json!({"title": "Finding", "type": "observation", "source": "internal_audit"}),
-            )
+        let finding = app
+            .new_finding(&world.org, &app.admin_token, NewFinding::default())
             .await;
-        assert_eq!(res.status(), 201);
-        let id = res.json::<Value>().await.expect("json")["id"]
-            .as_str()
-            .expect("id")
-            .to_owned();
+        let id = id_of(&finding);
         path = path.replace("{finding_id}", &id);
     }
     if path.contains("{evidence_id}") {
@@ -307,18 +244,10 @@ async fn concrete_path(
         path = path.replace("{user_id}", &target.id);
     }
     if path.contains("{service_account_id}") {
-        let res = app
-            .send_json(
-                Method::POST,
-                &format!("/api/v1/organizations/{}/service-accounts", world.org),
-                &app.admin_token,
-                &json!({"name": "target", "role": "viewer"}),
-            )
-            .await;
-        let id = res.json::<Value>().await.expect("json")["id"]
-            .as_str()
-            .expect("id")
-            .to_owned();
+        let id = app
+            .service_account(&world.org, "target", Role::Viewer)
+            .await
+            .id;
         path = path.replace("{service_account_id}", &id);
     }
     assert!(

@@ -1,93 +1,13 @@
 //! Evidence: byte-exact content round trips, hashes, upload limits, safe file names, links
 //! within one organization, review rules, expiry filters, archiving and control scores.
 
-use annexa::domain::role::Role;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use crate::helpers::{Actor, TestApp, assert_problem, body};
-
-struct Org {
-    id: String,
-    editor: Actor,
-    auditor: Actor,
-}
-
-async fn org_with_iso(app: &TestApp) -> Org {
-    let id = app.organization("Acme").await;
-    let res = app
-        .send_json(
-            Method::POST,
-            &format!("/api/v1/organizations/{id}/frameworks"),
-            &app.admin_token,
-            &json!({"framework": "iso27001-2022"}),
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::CREATED);
-    Org {
-        editor: app.member(&id, Role::Editor).await,
-        auditor: app.member(&id, Role::Auditor).await,
-        id,
-    }
-}
-
-async fn control_id(app: &TestApp, org: &str, reference: &str) -> String {
-    let page = body(
-        app.get(
-            &format!("/api/v1/organizations/{org}/controls?limit=500"),
-            &app.admin_token,
-        )
-        .await,
-    )
-    .await;
-    page["items"]
-        .as_array()
-        .expect("items")
-        .iter()
-        .find(|c| c["ref"] == reference)
-        .and_then(|c| c["id"].as_str())
-        .expect("control")
-        .to_owned()
-}
-
-async fn create_evidence(app: &TestApp, org: &str, token: &str, extra: Value) -> Value {
-    let mut payload = json!({"title": "Access review Q3", "kind": "report"});
-    if let (Some(target), Some(more)) = (payload.as_object_mut(), extra.as_object()) {
-        target.extend(more.clone());
-    }
-    let res = app
-        .send_json(
-            Method::POST,
-            &format!("/api/v1/organizations/{org}/evidence"),
-            token,
-            &payload,
-        )
-        .await;
-    assert_eq!(
-        res.status(),
-        StatusCode::CREATED,
-        "{}",
-        res.text().await.unwrap_or_default()
-    );
-    body(res).await
-}
-
-/// The organization's auditor accepts the evidence (200).
-async fn accept(app: &TestApp, org: &Org, evidence_id: &str) {
-    let res = app
-        .send_json(
-            Method::POST,
-            &format!(
-                "/api/v1/organizations/{}/evidence/{evidence_id}/review",
-                org.id
-            ),
-            &org.auditor.token,
-            &json!({"decision": "accepted"}),
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::OK);
-}
+use crate::helpers::{
+    ISO_27001, NewEvidence, NewFinding, Org, TestApp, assert_problem, body, id_of, ids,
+};
 
 fn sha256_hex(bytes: &[u8]) -> String {
     Sha256::digest(bytes)
@@ -99,8 +19,10 @@ fn sha256_hex(bytes: &[u8]) -> String {
 #[tokio::test]
 async fn binary_content_round_trips_byte_for_byte() {
     let app = TestApp::spawn().await;
-    let org = org_with_iso(&app).await;
-    let evidence = create_evidence(&app, &org.id, &org.editor.token, json!({})).await;
+    let org = app.org_with(ISO_27001).await;
+    let evidence = app
+        .new_evidence(&org.id, &org.editor.token, NewEvidence::default())
+        .await;
     let id = evidence["id"].as_str().expect("id");
     assert_eq!(evidence["content"], Value::Null);
     let path = format!("/api/v1/organizations/{}/evidence/{id}/content", org.id);
@@ -163,7 +85,9 @@ async fn binary_content_round_trips_byte_for_byte() {
     assert_eq!(res.status(), StatusCode::NOT_MODIFIED);
 
     // The same bytes for other evidence are stored once.
-    let other = create_evidence(&app, &org.id, &org.editor.token, json!({})).await;
+    let other = app
+        .new_evidence(&org.id, &org.editor.token, NewEvidence::default())
+        .await;
     let other_path = format!(
         "/api/v1/organizations/{}/evidence/{}/content",
         org.id,
@@ -194,7 +118,7 @@ async fn binary_content_round_trips_byte_for_byte() {
 #[tokio::test]
 async fn file_names_are_sanitized_for_download() {
     let app = TestApp::spawn().await;
-    let org = org_with_iso(&app).await;
+    let org = app.org_with(ISO_27001).await;
     for (header, stored, ascii) in [
         (
             "attachment; filename*=UTF-8''..%2F..%2Fsecret%0A%0D.txt",
@@ -212,7 +136,9 @@ async fn file_names_are_sanitized_for_download() {
             "x.log",
         ),
     ] {
-        let evidence = create_evidence(&app, &org.id, &org.editor.token, json!({})).await;
+        let evidence = app
+            .new_evidence(&org.id, &org.editor.token, NewEvidence::default())
+            .await;
         let path = format!(
             "/api/v1/organizations/{}/evidence/{}/content",
             org.id,
@@ -243,8 +169,10 @@ async fn file_names_are_sanitized_for_download() {
 #[tokio::test]
 async fn oversized_uploads_are_refused_and_change_nothing() {
     let app = TestApp::spawn_with(|s| s.max_upload_bytes = 1024).await;
-    let org = org_with_iso(&app).await;
-    let evidence = create_evidence(&app, &org.id, &org.editor.token, json!({})).await;
+    let org = app.org_with(ISO_27001).await;
+    let evidence = app
+        .new_evidence(&org.id, &org.editor.token, NewEvidence::default())
+        .await;
     let id = evidence["id"].as_str().expect("id");
     let path = format!("/api/v1/organizations/{}/evidence/{id}/content", org.id);
     let original = vec![1u8; 1024];
@@ -320,178 +248,136 @@ async fn oversized_uploads_are_refused_and_change_nothing() {
     assert_problem(res, 415).await;
 }
 
+/// The path of a link between a control and evidence.
+fn link_path(org: &str, control: &str, evidence: &str) -> String {
+    format!("/api/v1/organizations/{org}/controls/{control}/evidence/{evidence}")
+}
+
 #[tokio::test]
-async fn links_stay_within_one_organization() {
+async fn another_organizations_control_cannot_be_linked() {
     let app = TestApp::spawn().await;
-    let a = org_with_iso(&app).await;
-    let b = org_with_iso(&app).await;
-    let control_a = control_id(&app, &a.id, "A.5.15").await;
-    let control_b = control_id(&app, &b.id, "A.5.15").await;
-    let evidence_a = create_evidence(
-        &app,
-        &a.id,
-        &a.editor.token,
-        json!({"control_ids": [control_a]}),
-    )
-    .await;
-    assert_eq!(evidence_a["control_ids"], json!([control_a]));
-    let ev = evidence_a["id"].as_str().expect("id");
+    let a = app.org_with(ISO_27001).await;
+    let b = app.org_with(ISO_27001).await;
+    let control_a = a.control("A.5.15");
+    let control_b = b.control("A.5.15");
+    let evidence = app
+        .new_evidence(
+            &a.id,
+            &a.editor.token,
+            NewEvidence::default().linked_to(&[control_a]),
+        )
+        .await;
+    assert_eq!(evidence["control_ids"], json!([control_a]));
+    let ev = evidence["id"].as_str().expect("id");
 
     // Another organization's control cannot be named, by id in a body or in a path.
     let problem = assert_problem(
-        app.send_json(
-            Method::POST,
-            &format!("/api/v1/organizations/{}/evidence", a.id),
+        app.post(
+            &a.path("/evidence"),
             &a.editor.token,
-            &json!({"title": "x", "kind": "log", "control_ids": [control_b]}),
+            NewEvidence::default().linked_to(&[control_b]).json(),
         )
         .await,
         422,
     )
     .await;
     assert_eq!(problem["errors"][0]["field"], "control_ids");
-    let link = |org: &str, control: &str, evidence: &str, token: &str| {
-        app.request(
-            Method::PUT,
-            &format!("/api/v1/organizations/{org}/controls/{control}/evidence/{evidence}"),
-            Some(token),
-        )
-        .send()
-    };
-    assert_problem(
-        link(&a.id, &control_b, ev, &a.editor.token)
-            .await
-            .expect("request"),
-        404,
-    )
-    .await;
-    assert_problem(
-        link(&b.id, &control_b, ev, &b.editor.token)
-            .await
-            .expect("request"),
-        404,
-    )
-    .await;
-    assert_problem(
-        link(&b.id, &control_b, ev, &a.editor.token)
-            .await
-            .expect("request"),
-        404,
-    )
-    .await;
-
-    let control_a2 = control_id(&app, &a.id, "A.8.2").await;
-    assert_eq!(
-        link(&a.id, &control_a2, ev, &a.editor.token)
-            .await
-            .expect("request")
-            .status(),
-        StatusCode::NO_CONTENT
-    );
-    assert_eq!(
-        link(&a.id, &control_a2, ev, &a.editor.token)
-            .await
-            .expect("request")
-            .status(),
-        StatusCode::NO_CONTENT,
-        "idempotent"
-    );
-    let listed = body(
-        app.get(
-            &format!(
-                "/api/v1/organizations/{}/controls/{control_a2}/evidence",
-                a.id
-            ),
-            &a.auditor.token,
-        )
-        .await,
-    )
-    .await;
-    assert_eq!(listed["items"][0]["id"], ev);
-    let viewer = app.member(&a.id, Role::Viewer).await;
-    assert_problem(
-        link(&a.id, &control_a2, ev, &viewer.token)
-            .await
-            .expect("request"),
-        403,
-    )
-    .await;
-    let res = app
-        .request(
-            Method::DELETE,
-            &format!(
-                "/api/v1/organizations/{}/controls/{control_a2}/evidence/{ev}",
-                a.id
-            ),
-            Some(&a.editor.token),
-        )
-        .send()
-        .await
-        .expect("request");
-    assert_eq!(res.status(), StatusCode::NO_CONTENT);
-    let got = body(
-        app.get(
-            &format!("/api/v1/organizations/{}/evidence/{ev}", a.id),
-            &a.editor.token,
-        )
-        .await,
-    )
-    .await;
-    assert_eq!(got["control_ids"], json!([control_a]));
+    for (org, token) in [
+        (&a.id, &a.editor.token),
+        (&b.id, &b.editor.token),
+        (&b.id, &a.editor.token),
+    ] {
+        let res = app
+            .call(Method::PUT, &link_path(org, control_b, ev), token)
+            .await;
+        assert_problem(res, 404).await;
+    }
 }
 
 #[tokio::test]
-async fn review_rules_and_the_return_to_pending() {
+async fn editors_link_and_unlink_evidence_idempotently() {
     let app = TestApp::spawn().await;
-    let org = org_with_iso(&app).await;
-    let evidence = create_evidence(
-        &app,
-        &org.id,
-        &org.editor.token,
-        json!({"valid_until": "2099-01-01T00:00:00Z"}),
-    )
-    .await;
-    let id = evidence["id"].as_str().expect("id");
-    let review = format!("/api/v1/organizations/{}/evidence/{id}/review", org.id);
-    assert_problem(
-        app.send_json(
-            Method::POST,
-            &review,
+    let org = app.org_with(ISO_27001).await;
+    let first = org.control("A.5.15");
+    let evidence = app
+        .new_evidence(
+            &org.id,
             &org.editor.token,
-            &json!({"decision": "accepted"}),
+            NewEvidence::default().linked_to(&[first]),
         )
-        .await,
-        403,
-    )
-    .await;
-    let problem = assert_problem(
-        app.send_json(
-            Method::POST,
-            &review,
+        .await;
+    let ev = evidence["id"].as_str().expect("id");
+    let second = org.control("A.8.2");
+    let link = link_path(&org.id, second, ev);
+    for _ in 0..2 {
+        let res = app.call(Method::PUT, &link, &org.editor.token).await;
+        assert_eq!(res.status(), StatusCode::NO_CONTENT, "idempotent");
+    }
+    let listed = app
+        .get_json(
+            &org.path(&format!("/controls/{second}/evidence")),
             &org.auditor.token,
-            &json!({"decision": "rejected"}),
         )
-        .await,
-        422,
-    )
-    .await;
-    assert_eq!(problem["errors"][0]["field"], "comment");
-    assert_problem(
-        app.send_json(
-            Method::POST,
-            &review,
-            &org.auditor.token,
-            &json!({"decision": "maybe"}),
-        )
-        .await,
-        400,
-    )
-    .await;
+        .await;
+    assert_eq!(ids(&listed), [ev]);
+    assert_problem(app.call(Method::PUT, &link, &org.viewer.token).await, 403).await;
+    let res = app.delete(&link, &org.editor.token).await;
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    let got = app
+        .get_json(&org.path(&format!("/evidence/{ev}")), &org.editor.token)
+        .await;
+    assert_eq!(got["control_ids"], json!([first]));
+}
 
+/// Evidence valid until 2099, submitted by the organization's editor: its id and paths.
+async fn submitted(app: &TestApp, org: &Org) -> (String, String) {
+    let evidence = app
+        .new_evidence(
+            &org.id,
+            &org.editor.token,
+            NewEvidence::default().valid_until("2099-01-01T00:00:00Z"),
+        )
+        .await;
+    let id = id_of(&evidence);
+    let path = org.path(&format!("/evidence/{id}"));
+    (id, path)
+}
+
+#[tokio::test]
+async fn invalid_reviews_are_refused() {
+    let app = TestApp::spawn().await;
+    let org = app.org_with(ISO_27001).await;
+    let (_, path) = submitted(&app, &org).await;
+    let review = format!("{path}/review");
+    // (who, decision, status, the field named)
+    let cases = [
+        (&org.editor, json!({"decision": "accepted"}), 403, None),
+        (
+            &org.auditor,
+            json!({"decision": "rejected"}),
+            422,
+            Some("comment"),
+        ),
+        (&org.auditor, json!({"decision": "maybe"}), 400, None),
+    ];
+    for (who, decision, status, field) in cases {
+        let problem = assert_problem(app.post(&review, &who.token, &decision).await, status).await;
+        if let Some(field) = field {
+            assert_eq!(problem["errors"][0]["field"], field, "{decision}");
+        }
+    }
+    let unchanged = app.get_json(&path, &org.editor.token).await;
+    assert_eq!(unchanged["review_status"], "pending");
+}
+
+#[tokio::test]
+async fn an_accepted_review_records_the_reviewer() {
+    let app = TestApp::spawn().await;
+    let org = app.org_with(ISO_27001).await;
+    let (_, path) = submitted(&app, &org).await;
     let res = app
-        .send_json(
-            Method::POST,
-            &review,
+        .post(
+            &format!("{path}/review"),
             &org.auditor.token,
             &json!({"decision": "accepted", "comment": "Matches the IAM export"}),
         )
@@ -501,36 +387,39 @@ async fn review_rules_and_the_return_to_pending() {
     assert_eq!(accepted["review_status"], "accepted");
     assert_eq!(accepted["reviewed_by"], format!("user:{}", org.auditor.id));
     assert!(accepted["reviewed_at"].is_string());
+}
 
-    // Changing the validity sends it back to review…
-    let path = format!("/api/v1/organizations/{}/evidence/{id}", org.id);
+#[tokio::test]
+async fn a_new_validity_or_new_content_sends_evidence_back_to_review_and_a_title_does_not() {
+    let app = TestApp::spawn().await;
+    let org = app.org_with(ISO_27001).await;
+    let (id, path) = submitted(&app, &org).await;
+    app.review(&org.id, &id, &org.auditor.token, "accepted")
+        .await;
     let res = app
-        .send_json(
-            Method::PATCH,
+        .patch(
             &path,
             &org.editor.token,
             &json!({"valid_until": "2098-01-01T00:00:00Z"}),
         )
         .await;
-    assert_eq!(body(res).await["review_status"], "pending");
-    // …a title change does not…
-    app.send_json(
-        Method::POST,
-        &review,
-        &org.auditor.token,
-        &json!({"decision": "accepted"}),
-    )
-    .await;
+    assert_eq!(
+        body(res).await["review_status"],
+        "pending",
+        "a new validity"
+    );
+
+    app.review(&org.id, &id, &org.auditor.token, "accepted")
+        .await;
     let res = app
-        .send_json(
-            Method::PATCH,
+        .patch(
             &path,
             &org.editor.token,
             &json!({"title": "Access review Q3 (final)"}),
         )
         .await;
-    assert_eq!(body(res).await["review_status"], "accepted");
-    // …and new content does.
+    assert_eq!(body(res).await["review_status"], "accepted", "a new title");
+
     let res = app
         .request(
             Method::PUT,
@@ -543,23 +432,24 @@ async fn review_rules_and_the_return_to_pending() {
         .expect("upload");
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(
-        body(app.get(&path, &org.editor.token).await).await["review_status"],
-        "pending"
+        app.get_json(&path, &org.editor.token).await["review_status"],
+        "pending",
+        "new content"
     );
+}
 
-    // Nobody reviews their own submission, not even an admin.
-    let admin = app.member(&org.id, Role::Admin).await;
-    let own = create_evidence(&app, &org.id, &admin.token, json!({})).await;
-    let own_review = format!(
-        "/api/v1/organizations/{}/evidence/{}/review",
-        org.id,
-        own["id"].as_str().expect("id")
-    );
+#[tokio::test]
+async fn nobody_reviews_their_own_submission_not_even_an_admin() {
+    let app = TestApp::spawn().await;
+    let org = app.org_with(ISO_27001).await;
+    let own = app
+        .new_evidence(&org.id, &org.admin.token, NewEvidence::default())
+        .await;
+    let own_review = org.path(&format!("/evidence/{}/review", id_of(&own)));
     let problem = assert_problem(
-        app.send_json(
-            Method::POST,
+        app.post(
             &own_review,
-            &admin.token,
+            &org.admin.token,
             &json!({"decision": "accepted"}),
         )
         .await,
@@ -572,53 +462,59 @@ async fn review_rules_and_the_return_to_pending() {
             .unwrap_or("")
             .contains("segregation of duties")
     );
-    assert_eq!(
-        app.send_json(
-            Method::POST,
+    let res = app
+        .post(
             &own_review,
             &org.auditor.token,
-            &json!({"decision": "rejected", "comment": "Unsigned"})
+            &json!({"decision": "rejected", "comment": "Unsigned"}),
         )
-        .await
-        .status(),
-        StatusCode::OK
-    );
+        .await;
+    assert_eq!(res.status(), StatusCode::OK, "another reviewer may");
 }
 
 #[tokio::test]
 async fn expiry_filters() {
     let app = TestApp::spawn().await;
-    let org = org_with_iso(&app).await;
+    let org = app.org_with(ISO_27001).await;
     let now = chrono::Utc::now();
     let iso = |d: chrono::Duration| (now + d).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-    let expired = create_evidence(
-        &app,
-        &org.id,
-        &org.editor.token,
-        json!({"title": "old", "valid_until": iso(chrono::Duration::days(-3))}),
-    )
-    .await;
-    let soon = create_evidence(
-        &app,
-        &org.id,
-        &org.editor.token,
-        json!({"title": "soon", "valid_until": iso(chrono::Duration::days(10))}),
-    )
-    .await;
-    let later = create_evidence(
-        &app,
-        &org.id,
-        &org.editor.token,
-        json!({"title": "later", "valid_until": iso(chrono::Duration::days(200))}),
-    )
-    .await;
-    let forever = create_evidence(
-        &app,
-        &org.id,
-        &org.editor.token,
-        json!({"title": "forever", "kind": "link", "url": "https://wiki.acme.example/policy"}),
-    )
-    .await;
+    let expired = app
+        .new_evidence(
+            &org.id,
+            &org.editor.token,
+            NewEvidence::default()
+                .titled("old")
+                .valid_until(&iso(chrono::Duration::days(-3))),
+        )
+        .await;
+    let soon = app
+        .new_evidence(
+            &org.id,
+            &org.editor.token,
+            NewEvidence::default()
+                .titled("soon")
+                .valid_until(&iso(chrono::Duration::days(10))),
+        )
+        .await;
+    let later = app
+        .new_evidence(
+            &org.id,
+            &org.editor.token,
+            NewEvidence::default()
+                .titled("later")
+                .valid_until(&iso(chrono::Duration::days(200))),
+        )
+        .await;
+    let forever = app
+        .new_evidence(
+            &org.id,
+            &org.editor.token,
+            NewEvidence::default()
+                .titled("forever")
+                .with("kind", json!("link"))
+                .with("url", json!("https://wiki.acme.example/policy")),
+        )
+        .await;
     let ids = |page: Value| -> Vec<String> {
         page["items"]
             .as_array()
@@ -655,8 +551,7 @@ async fn expiry_filters() {
         Vec::<String>::new()
     );
     assert_problem(
-        app.send_json(
-            Method::POST,
+        app.post(
             &format!("/api/v1/organizations/{}/evidence", org.id),
             &org.editor.token,
             &json!({"title": "x", "kind": "link"}),
@@ -666,9 +561,7 @@ async fn expiry_filters() {
     )
     .await;
     assert_problem(
-        app.send_json(
-            Method::POST,
-            &format!("/api/v1/organizations/{}/evidence", org.id),
+        app.post(&format!("/api/v1/organizations/{}/evidence", org.id),
             &org.editor.token,
             &json!({"title": "x", "kind": "log", "collected_at": "2026-10-01T00:00:00Z", "valid_until": "2026-09-01T00:00:00Z"}),
         )
@@ -679,154 +572,108 @@ async fn expiry_filters() {
 }
 
 #[tokio::test]
-async fn archiving_hides_evidence_from_lists_and_scores() {
+async fn accepted_evidence_gives_full_credit_until_it_is_archived() {
     let app = TestApp::spawn().await;
-    let org = org_with_iso(&app).await;
-    let control = control_id(&app, &org.id, "A.8.13").await;
-    let control_path = format!("/api/v1/organizations/{}/controls/{control}", org.id);
-    app.send_json(
-        Method::PATCH,
-        &control_path,
-        &org.editor.token,
-        &json!({"status": "implemented"}),
-    )
-    .await;
-    assert_eq!(
-        body(app.get(&control_path, &org.editor.token).await).await["score"],
-        0.5
-    );
+    let org = app.org_with(ISO_27001).await;
+    let control = org.control("A.8.13");
+    let control_path = org.control_path("A.8.13");
+    let implemented = app
+        .update_control(&org, "A.8.13", json!({"status": "implemented"}))
+        .await;
+    assert_eq!(implemented["score"], 0.5);
 
-    let evidence = create_evidence(
-        &app,
-        &org.id,
-        &org.editor.token,
-        json!({"control_ids": [control]}),
-    )
-    .await;
-    let id = evidence["id"].as_str().expect("id");
-    accept(&app, &org, id).await;
-    let scored = body(app.get(&control_path, &org.editor.token).await).await;
+    let evidence = app
+        .new_evidence(
+            &org.id,
+            &org.editor.token,
+            NewEvidence::default().linked_to(&[control]),
+        )
+        .await;
+    let id = id_of(&evidence);
+    app.review(&org.id, &id, &org.auditor.token, "accepted")
+        .await;
+    let scored = app.get_json(&control_path, &org.editor.token).await;
     assert_eq!(
         (scored["evidence_count"].as_i64(), scored["score"].as_f64()),
         (Some(1), Some(1.0)),
         "valid accepted evidence: full credit"
     );
-    let with_evidence = body(
-        app.get(
-            &format!(
-                "/api/v1/organizations/{}/controls?has_valid_evidence=true",
-                org.id
-            ),
+    let with_evidence = app
+        .get_json(
+            &org.path("/controls?has_valid_evidence=true"),
             &org.editor.token,
         )
-        .await,
-    )
-    .await;
-    assert_eq!(with_evidence["items"].as_array().map(Vec::len), Some(1));
+        .await;
+    assert_eq!(ids(&with_evidence), [control]);
 
-    let path = format!("/api/v1/organizations/{}/evidence/{id}", org.id);
-    assert_problem(
-        app.request(Method::DELETE, &path, Some(&org.editor.token))
-            .send()
-            .await
-            .expect("request"),
-        403,
-    )
-    .await;
     let res = app
-        .request(Method::DELETE, &path, Some(&app.admin_token))
-        .send()
-        .await
-        .expect("request");
+        .delete(&org.path(&format!("/evidence/{id}")), &app.admin_token)
+        .await;
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
-    let res = app
-        .request(Method::DELETE, &path, Some(&app.admin_token))
-        .send()
-        .await
-        .expect("request");
+    let after = app.get_json(&control_path, &org.editor.token).await;
+    assert_eq!(
+        (after["evidence_count"].as_i64(), after["score"].as_f64()),
+        (Some(0), Some(0.5)),
+        "hidden from scores"
+    );
+    assert_eq!(
+        app.audit_actions(
+            &org.id,
+            &format!("entity_type=evidence&entity_id={id}"),
+            &org.auditor.token
+        )
+        .await,
+        ["evidence.created", "evidence.reviewed", "evidence.archived"]
+    );
+}
+
+#[tokio::test]
+async fn admins_archive_evidence_once_and_it_stays_readable_but_frozen() {
+    let app = TestApp::spawn().await;
+    let org = app.org_with(ISO_27001).await;
+    let evidence = app
+        .new_evidence(&org.id, &org.editor.token, NewEvidence::default())
+        .await;
+    let path = org.path(&format!("/evidence/{}", id_of(&evidence)));
+    assert_problem(app.delete(&path, &org.editor.token).await, 403).await;
+    let res = app.delete(&path, &app.admin_token).await;
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    let res = app.delete(&path, &app.admin_token).await;
     assert_eq!(
         res.status(),
         StatusCode::NO_CONTENT,
         "archiving twice is harmless"
     );
 
-    let list = body(
-        app.get(
-            &format!("/api/v1/organizations/{}/evidence", org.id),
-            &org.editor.token,
-        )
-        .await,
-    )
-    .await;
-    assert_eq!(
-        list["items"].as_array().map(Vec::len),
-        Some(0),
-        "hidden from lists"
-    );
-    let kept = body(app.get(&path, &org.editor.token).await).await;
+    let list = app
+        .get_json(&org.path("/evidence"), &org.editor.token)
+        .await;
+    assert_eq!(ids(&list), Vec::<String>::new(), "hidden from lists");
+    let kept = app.get_json(&path, &org.editor.token).await;
     assert!(kept["archived_at"].is_string(), "kept, and readable by id");
     assert_problem(
-        app.send_json(
-            Method::PATCH,
-            &path,
-            &org.editor.token,
-            &json!({"title": "x"}),
-        )
-        .await,
+        app.patch(&path, &org.editor.token, &json!({"title": "x"}))
+            .await,
         409,
     )
     .await;
-    let after = body(app.get(&control_path, &org.editor.token).await).await;
-    assert_eq!(
-        (after["evidence_count"].as_i64(), after["score"].as_f64()),
-        (Some(0), Some(0.5)),
-        "hidden from scores"
-    );
-    let audit = body(
-        app.get(
-            &format!(
-                "/api/v1/organizations/{}/audit-events?entity_type=evidence&entity_id={id}",
-                org.id
-            ),
-            &org.auditor.token,
-        )
-        .await,
-    )
-    .await;
-    let actions: Vec<&str> = audit["items"]
-        .as_array()
-        .expect("items")
-        .iter()
-        .filter_map(|e| e["action"].as_str())
-        .collect();
-    assert_eq!(
-        actions,
-        ["evidence.created", "evidence.reviewed", "evidence.archived"]
-    );
 }
 
 #[tokio::test]
 async fn expired_evidence_does_not_count() {
     let app = TestApp::spawn().await;
-    let org = org_with_iso(&app).await;
-    let control = control_id(&app, &org.id, "A.8.15").await;
+    let org = app.org_with(ISO_27001).await;
+    let control = org.control("A.8.15").to_owned();
     let control_path = format!("/api/v1/organizations/{}/controls/{control}", org.id);
-    app.send_json(
-        Method::PATCH,
+    app.patch(
         &control_path,
         &org.editor.token,
         &json!({"status": "implemented"}),
     )
     .await;
     let past = (chrono::Utc::now() - chrono::Duration::days(1)).to_rfc3339();
-    let evidence = create_evidence(
-        &app,
-        &org.id,
-        &org.editor.token,
-        json!({"control_ids": [control], "valid_until": past}),
-    )
-    .await;
-    accept(&app, &org, evidence["id"].as_str().expect("id")).await;
+    app.reviewed_evidence(&org, &["A.8.15"], Some(&past), Some("accepted"))
+        .await;
     let scored = body(app.get(&control_path, &org.editor.token).await).await;
     assert_eq!(
         (scored["evidence_count"].as_i64(), scored["score"].as_f64()),
@@ -837,8 +684,8 @@ async fn expired_evidence_does_not_count() {
 #[tokio::test]
 async fn a_changed_control_answers_with_what_is_linked_to_it() {
     let app = TestApp::spawn().await;
-    let org = org_with_iso(&app).await;
-    let control = control_id(&app, &org.id, "A.8.15").await;
+    let org = app.org_with(ISO_27001).await;
+    let control = org.control("A.8.15").to_owned();
     let control_path = format!("/api/v1/organizations/{}/controls/{control}", org.id);
     let facts = |c: serde_json::Value| {
         (
@@ -849,9 +696,7 @@ async fn a_changed_control_answers_with_what_is_linked_to_it() {
     };
     // A change answers with the control's counts and score, as a read of it does.
     let change = async |patch: serde_json::Value| {
-        let res = app
-            .send_json(Method::PATCH, &control_path, &org.editor.token, &patch)
-            .await;
+        let res = app.patch(&control_path, &org.editor.token, &patch).await;
         assert_eq!(res.status(), StatusCode::OK);
         let changed = facts(body(res).await);
         let read = facts(body(app.get(&control_path, &org.editor.token).await).await);
@@ -859,19 +704,12 @@ async fn a_changed_control_answers_with_what_is_linked_to_it() {
         changed
     };
     let past = (chrono::Utc::now() - chrono::Duration::days(1)).to_rfc3339();
-    let expired = create_evidence(
-        &app,
+    app.reviewed_evidence(&org, &["A.8.15"], Some(&past), Some("accepted"))
+        .await;
+    app.new_evidence(
         &org.id,
         &org.editor.token,
-        json!({"control_ids": [control], "valid_until": past}),
-    )
-    .await;
-    accept(&app, &org, expired["id"].as_str().expect("id")).await;
-    create_evidence(
-        &app,
-        &org.id,
-        &org.editor.token,
-        json!({"control_ids": [control]}),
+        NewEvidence::default().linked_to(&[control.as_str()]),
     )
     .await;
     assert_eq!(
@@ -879,29 +717,34 @@ async fn a_changed_control_answers_with_what_is_linked_to_it() {
         (Some(2), Some(0), Some(0.5)),
         "expired and pending evidence only"
     );
-    let valid = create_evidence(
-        &app,
+    let valid = app
+        .new_evidence(
+            &org.id,
+            &org.editor.token,
+            NewEvidence::default().linked_to(&[control.as_str()]),
+        )
+        .await;
+    app.review(
         &org.id,
-        &org.editor.token,
-        json!({"control_ids": [control]}),
+        valid["id"].as_str().expect("id"),
+        &org.auditor.token,
+        "accepted",
     )
     .await;
-    accept(&app, &org, valid["id"].as_str().expect("id")).await;
     assert_eq!(
         change(json!({"notes": "reviewed"})).await,
         (Some(3), Some(0), Some(1.0)),
         "valid evidence"
     );
-    let res = app
-        .send_json(
-            Method::POST,
-            &format!("/api/v1/organizations/{}/findings", org.id),
-            &org.editor.token,
-            &json!({"title": "Logs are not reviewed", "type": "minor_nonconformity",
-                    "source": "internal_audit", "control_ids": [control]}),
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::CREATED);
+    app.new_finding(
+        &org.id,
+        &org.editor.token,
+        NewFinding::default()
+            .titled("Logs are not reviewed")
+            .of_type("minor_nonconformity")
+            .linked_to(&[control.as_str()]),
+    )
+    .await;
     // Nothing changes this time: the answer still carries the counts.
     assert_eq!(
         change(json!({"notes": "reviewed"})).await,
@@ -913,17 +756,25 @@ async fn a_changed_control_answers_with_what_is_linked_to_it() {
 #[tokio::test]
 async fn a_served_again_control_page_ends_when_evidence_expires() {
     let app = TestApp::spawn().await;
-    let org = org_with_iso(&app).await;
-    let control = control_id(&app, &org.id, "A.8.15").await;
+    let org = app.org_with(ISO_27001).await;
+    let control = org.control("A.8.15").to_owned();
     let valid_until = chrono::Utc::now() + chrono::Duration::seconds(2);
-    let evidence = create_evidence(
-        &app,
+    let evidence = app
+        .new_evidence(
+            &org.id,
+            &org.editor.token,
+            NewEvidence::default()
+                .linked_to(&[control.as_str()])
+                .valid_until(&valid_until.to_rfc3339()),
+        )
+        .await;
+    app.review(
         &org.id,
-        &org.editor.token,
-        json!({"control_ids": [control], "valid_until": valid_until.to_rfc3339()}),
+        evidence["id"].as_str().expect("id"),
+        &org.auditor.token,
+        "accepted",
     )
     .await;
-    accept(&app, &org, evidence["id"].as_str().expect("id")).await;
     let path = format!(
         "/api/v1/organizations/{}/controls?has_valid_evidence=true",
         org.id

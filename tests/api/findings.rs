@@ -1,59 +1,35 @@
-//! Findings, walked the way a ticketing integration uses them: create from a ticket with an
-//! idempotency key, retry, look up by ticket key, move through the lifecycle with the right
-//! roles, and see every refused transition and duplicate answered correctly.
+//! Findings, the way a ticketing integration uses them: create from a ticket with an idempotency
+//! key, retry, look up by ticket key, move through the lifecycle with the right roles, and see
+//! every refused transition and duplicate answered correctly.
 
 use annexa::domain::role::Role;
-use reqwest::{Method, StatusCode};
+use reqwest::{Method, Response, StatusCode};
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, assert_problem, body, mint};
+use crate::helpers::{
+    ISO_27001, NewFinding, Org, TestApp, assert_problem, body, expect_status, id_of, ids,
+};
 
-struct Setup {
-    org: String,
-    control: String,
-    /// The Jira integration: a service account with the editor role.
+/// An organization with ISO 27001, and the Jira integration: a service account (editor).
+struct Ticketing {
+    org: Org,
+    /// The Jira integration's token.
     jira: String,
+    /// The control the ticket is about (A.8.3).
+    control: String,
+    /// The findings collection.
+    findings: String,
 }
 
-async fn setup(app: &TestApp) -> Setup {
-    let org = app.organization("Acme").await;
-    app.send_json(
-        Method::POST,
-        &format!("/api/v1/organizations/{org}/frameworks"),
-        &app.admin_token,
-        &json!({"framework": "iso27001-2022"}),
-    )
-    .await;
-    let page = body(
-        app.get(
-            &format!("/api/v1/organizations/{org}/controls?limit=500&q=A.8.3"),
-            &app.admin_token,
-        )
-        .await,
-    )
-    .await;
-    let control = page["items"]
-        .as_array()
-        .expect("items")
-        .iter()
-        .find(|c| c["ref"] == "A.8.3")
-        .and_then(|c| c["id"].as_str())
-        .expect("A.8.3")
-        .to_owned();
-    let res = app
-        .send_json(
-            Method::POST,
-            &format!("/api/v1/organizations/{org}/service-accounts"),
-            &app.admin_token,
-            &json!({"name": "jira", "role": "editor"}),
-        )
-        .await;
-    let sa = body(res).await;
-    let jira = mint(
-        &app.state,
-        &format!("service_account:{}", sa["id"].as_str().expect("id")),
-    );
-    Setup { org, control, jira }
+async fn ticketing(app: &TestApp) -> Ticketing {
+    let org = app.org_with(ISO_27001).await;
+    let jira = app.service_account(&org.id, "jira", Role::Editor).await;
+    Ticketing {
+        control: org.control("A.8.3").to_owned(),
+        findings: org.path("/findings"),
+        jira: jira.token,
+        org,
+    }
 }
 
 fn ticket_body(control: &str, summary: &str) -> Value {
@@ -68,25 +44,61 @@ fn ticket_body(control: &str, summary: &str) -> Value {
     })
 }
 
-#[tokio::test]
-async fn a_ticketing_integration_end_to_end() {
-    let app = TestApp::spawn().await;
-    let s = setup(&app).await;
-    let findings = format!("/api/v1/organizations/{}/findings", s.org);
-    let create = |key: &'static str, payload: Value| {
-        app.request(Method::POST, &findings, Some(&s.jira))
-            .header("idempotency-key", key)
-            .json(&payload)
-            .send()
-    };
+const SUMMARY: &str = "Training data bucket readable by all engineers";
 
-    // 1. The integration creates the finding from the ticket…
-    let res = create(
-        "jira:SEC-142:create",
-        ticket_body(&s.control, "Training data bucket readable by all engineers"),
-    )
-    .await
-    .expect("request");
+impl Ticketing {
+    /// The integration creates a finding with an idempotency key.
+    async fn create(&self, app: &TestApp, key: &str, payload: &Value) -> Response {
+        app.request(Method::POST, &self.findings, Some(&self.jira))
+            .header("idempotency-key", key)
+            .json(payload)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// The finding for ticket SEC-142 (201); its body.
+    async fn raise(&self, app: &TestApp) -> Value {
+        let res = self
+            .create(
+                app,
+                "jira:SEC-142:create",
+                &ticket_body(&self.control, SUMMARY),
+            )
+            .await;
+        expect_status(res, StatusCode::CREATED).await
+    }
+
+    /// The finding's path after walking it through `steps` (each must answer 200).
+    async fn walked(&self, app: &TestApp, steps: &[(&str, &str)]) -> String {
+        let path = format!("{}/{}", self.findings, id_of(&self.raise(app).await));
+        for (status, token) in steps {
+            let res = app.patch(&path, token, &json!({"status": status})).await;
+            expect_status(res, StatusCode::OK).await;
+        }
+        path
+    }
+
+    async fn control(&self, app: &TestApp) -> Value {
+        app.get_json(
+            &self.org.path(&format!("/controls/{}", self.control)),
+            &self.jira,
+        )
+        .await
+    }
+}
+
+#[tokio::test]
+async fn a_finding_created_from_a_ticket_is_open_and_linked() {
+    let app = TestApp::spawn().await;
+    let t = ticketing(&app).await;
+    let res = t
+        .create(
+            &app,
+            "jira:SEC-142:create",
+            &ticket_body(&t.control, SUMMARY),
+        )
+        .await;
     assert_eq!(res.status(), StatusCode::CREATED);
     let location = res.headers()["location"]
         .to_str()
@@ -98,72 +110,83 @@ async fn a_ticketing_integration_end_to_end() {
         (Some("open"), Some(false))
     );
     assert_eq!(created["external_ref"]["key"], "SEC-142");
-    assert_eq!(created["control_ids"], json!([s.control]));
-    let id = created["id"].as_str().expect("id").to_owned();
-    assert_eq!(location, format!("{findings}/{id}"));
+    assert_eq!(created["control_ids"], json!([t.control]));
+    assert_eq!(location, format!("{}/{}", t.findings, id_of(&created)));
+}
 
-    // 2. …its retry (a timeout on its side) gets the same answer and creates nothing…
-    let res = create(
-        "jira:SEC-142:create",
-        ticket_body(&s.control, "Training data bucket readable by all engineers"),
-    )
-    .await
-    .expect("request");
+#[tokio::test]
+async fn a_retried_create_replays_the_first_answer_and_creates_nothing() {
+    let app = TestApp::spawn().await;
+    let t = ticketing(&app).await;
+    let created = t.raise(&app).await;
+    let res = t
+        .create(
+            &app,
+            "jira:SEC-142:create",
+            &ticket_body(&t.control, SUMMARY),
+        )
+        .await;
     assert_eq!(res.status(), StatusCode::CREATED);
     assert_eq!(res.headers()["idempotent-replayed"], "true");
     assert_eq!(body(res).await, created);
-    // …the same key with another body is refused, and so is a second finding for the ticket.
-    let problem = assert_problem(
-        create(
+    let all = app.get_json(&t.findings, &t.jira).await;
+    assert_eq!(ids(&all), [id_of(&created)]);
+}
+
+#[tokio::test]
+async fn a_reused_key_or_a_second_finding_for_the_ticket_is_refused() {
+    let app = TestApp::spawn().await;
+    let t = ticketing(&app).await;
+    t.raise(&app).await;
+    // (idempotency key, summary, status, problem type)
+    let cases = [
+        (
             "jira:SEC-142:create",
-            ticket_body(&s.control, "Another summary"),
-        )
-        .await
-        .expect("request"),
-        422,
-    )
-    .await;
-    assert_eq!(problem["type"], "urn:annexa:problem:idempotency-key-reuse");
-    let problem = assert_problem(
-        create("jira:SEC-142:again", ticket_body(&s.control, "Duplicate"))
-            .await
-            .expect("request"),
-        409,
-    )
-    .await;
-    assert_eq!(problem["type"], "urn:annexa:problem:external-ref-taken");
+            "Another summary",
+            422,
+            "urn:annexa:problem:idempotency-key-reuse",
+        ),
+        (
+            "jira:SEC-142:again",
+            "Duplicate",
+            409,
+            "urn:annexa:problem:external-ref-taken",
+        ),
+    ];
+    for (key, summary, status, problem_type) in cases {
+        let res = t.create(&app, key, &ticket_body(&t.control, summary)).await;
+        let problem = assert_problem(res, status).await;
+        assert_eq!(problem["type"], problem_type, "{key}");
+    }
+}
 
-    // 3. It finds the finding by ticket key in one call.
-    let found = body(
-        app.get(
-            &format!("{findings}?external_system=jira&external_key=SEC-142"),
-            &s.jira,
+#[tokio::test]
+async fn a_finding_is_found_by_its_ticket_key_in_one_call() {
+    let app = TestApp::spawn().await;
+    let t = ticketing(&app).await;
+    let created = t.raise(&app).await;
+    let found = app
+        .get_json(
+            &format!("{}?external_system=jira&external_key=SEC-142", t.findings),
+            &t.jira,
         )
-        .await,
-    )
-    .await;
-    let items = found["items"].as_array().expect("items");
-    assert_eq!(items.len(), 1);
-    assert_eq!(items[0]["id"], id.as_str());
-    let none = body(
-        app.get(
-            &format!("{findings}?external_system=linear&external_key=SEC-142"),
-            &s.jira,
+        .await;
+    assert_eq!(ids(&found), [id_of(&created)]);
+    let none = app
+        .get_json(
+            &format!("{}?external_system=linear&external_key=SEC-142", t.findings),
+            &t.jira,
         )
-        .await,
-    )
-    .await;
-    assert_eq!(none["items"].as_array().map(Vec::len), Some(0));
+        .await;
+    assert_eq!(ids(&none), Vec::<String>::new());
+}
 
-    // The open major nonconformity zeroes its control.
-    let control = body(
-        app.get(
-            &format!("/api/v1/organizations/{}/controls/{}", s.org, s.control),
-            &s.jira,
-        )
-        .await,
-    )
-    .await;
+#[tokio::test]
+async fn an_open_major_nonconformity_zeroes_its_control() {
+    let app = TestApp::spawn().await;
+    let t = ticketing(&app).await;
+    t.raise(&app).await;
+    let control = t.control(&app).await;
     assert_eq!(
         (
             control["open_findings_count"].as_i64(),
@@ -171,36 +194,35 @@ async fn a_ticketing_integration_end_to_end() {
         ),
         (Some(1), Some(0.0))
     );
+}
 
-    // 4. The ticket moves to In Progress.
-    let path = format!("{findings}/{id}");
-    let res = app.get(&path, &s.jira).await;
+#[tokio::test]
+async fn a_change_holding_a_stale_etag_is_refused() {
+    let app = TestApp::spawn().await;
+    let t = ticketing(&app).await;
+    let path = format!("{}/{}", t.findings, id_of(&t.raise(&app).await));
+    let res = app.get(&path, &t.jira).await;
     let etag = res.headers()["etag"].to_str().expect("etag").to_owned();
-    let patch = |token: &str, tag: Option<&str>, payload: Value| {
-        let mut request = app
-            .request(Method::PATCH, &path, Some(token))
-            .json(&payload);
-        if let Some(tag) = tag {
-            request = request.header("if-match", tag);
-        }
-        request.send()
+    let patch = |payload: Value| {
+        app.request(Method::PATCH, &path, Some(&t.jira))
+            .header("if-match", etag.as_str())
+            .json(&payload)
+            .send()
     };
-    let res = patch(&s.jira, Some(&etag), json!({"status": "in_progress", "external_ref": {"system": "jira", "key": "SEC-142", "status": "In Progress"}})).await.expect("request");
+    let res = patch(json!({"status": "in_progress", "external_ref": {"system": "jira", "key": "SEC-142", "status": "In Progress"}})).await.expect("request");
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(body(res).await["external_ref"]["status"], "In Progress");
-    assert_problem(
-        patch(&s.jira, Some(&etag), json!({"owner": "x"}))
-            .await
-            .expect("request"),
-        412,
-    )
-    .await;
+    assert_problem(patch(json!({"owner": "x"})).await.expect("request"), 412).await;
+}
 
-    // Skipping verification is refused, naming what is allowed.
+#[tokio::test]
+async fn skipping_verification_is_refused_naming_what_is_allowed() {
+    let app = TestApp::spawn().await;
+    let t = ticketing(&app).await;
+    let path = t.walked(&app, &[("in_progress", &t.jira)]).await;
     let problem = assert_problem(
-        patch(&s.jira, None, json!({"status": "closed"}))
-            .await
-            .expect("request"),
+        app.patch(&path, &t.jira, &json!({"status": "closed"}))
+            .await,
         409,
     )
     .await;
@@ -213,21 +235,30 @@ async fn a_ticketing_integration_end_to_end() {
         "{problem}"
     );
     assert_problem(
-        patch(&s.jira, None, json!({"status": "reopened"}))
-            .await
-            .expect("request"),
+        app.patch(&path, &t.jira, &json!({"status": "reopened"}))
+            .await,
         400,
     )
     .await;
+}
 
-    // 5. Resolved by the team…
-    let res = patch(&s.jira, None, json!({"status": "resolved", "root_cause": "Bucket policy copied from a public dataset", "resolution_notes": "Policy restricted to the data-eng group"})).await.expect("request");
+#[tokio::test]
+async fn closing_is_verification_by_auditors_and_admins() {
+    let app = TestApp::spawn().await;
+    let t = ticketing(&app).await;
+    let path = t.walked(&app, &[("in_progress", &t.jira)]).await;
+    let res = app
+        .patch(
+            &path,
+            &t.jira,
+            &json!({"status": "resolved", "root_cause": "Bucket policy copied from a public dataset", "resolution_notes": "Policy restricted to the data-eng group"}),
+        )
+        .await;
     assert_eq!(body(res).await["status"], "resolved");
-    // …but closing is verification: not for the integration (editor role).
+    // Not for the integration (editor role).
     let problem = assert_problem(
-        patch(&s.jira, None, json!({"status": "closed"}))
-            .await
-            .expect("request"),
+        app.patch(&path, &t.jira, &json!({"status": "closed"}))
+            .await,
         403,
     )
     .await;
@@ -237,47 +268,63 @@ async fn a_ticketing_integration_end_to_end() {
             .unwrap_or("")
             .contains("auditors and admins")
     );
-
-    // 6. The auditor verifies and closes it.
-    let auditor = app.member(&s.org, Role::Auditor).await;
-    let res = patch(&auditor.token, None, json!({"status": "closed"}))
-        .await
-        .expect("request");
+    let res = app
+        .patch(&path, &t.org.auditor.token, &json!({"status": "closed"}))
+        .await;
     assert_eq!(res.status(), StatusCode::OK);
     let closed = body(res).await;
     assert_eq!(closed["status"], "closed");
     assert!(closed["closed_at"].is_string());
-    // Closed is final.
+    assert_eq!(t.control(&app).await["open_findings_count"], 0);
+}
+
+#[tokio::test]
+async fn a_closed_finding_is_final() {
+    let app = TestApp::spawn().await;
+    let t = ticketing(&app).await;
+    let auditor = t.org.auditor.token.clone();
+    let path = t
+        .walked(
+            &app,
+            &[
+                ("in_progress", &t.jira),
+                ("resolved", &t.jira),
+                ("closed", &auditor),
+            ],
+        )
+        .await;
     let problem = assert_problem(
-        patch(&auditor.token, None, json!({"status": "in_progress"}))
-            .await
-            .expect("request"),
+        app.patch(&path, &auditor, &json!({"status": "in_progress"}))
+            .await,
         409,
     )
     .await;
     assert_eq!(problem["type"], "urn:annexa:problem:finding-final");
-    let control = body(
-        app.get(
-            &format!("/api/v1/organizations/{}/controls/{}", s.org, s.control),
-            &s.jira,
-        )
-        .await,
-    )
-    .await;
-    assert_eq!(control["open_findings_count"], 0);
+}
 
-    // Every step is in the audit trail.
-    let events = body(
-        app.get(
-            &format!(
-                "/api/v1/organizations/{}/audit-events?entity_type=finding&entity_id={id}",
-                s.org
-            ),
-            &auditor.token,
+#[tokio::test]
+async fn every_step_of_the_lifecycle_is_in_the_audit_trail() {
+    let app = TestApp::spawn().await;
+    let t = ticketing(&app).await;
+    let auditor = t.org.auditor.token.clone();
+    let path = t
+        .walked(
+            &app,
+            &[
+                ("in_progress", &t.jira),
+                ("resolved", &t.jira),
+                ("closed", &auditor),
+            ],
         )
-        .await,
-    )
-    .await;
+        .await;
+    let id = path.rsplit('/').next().expect("id");
+    let events = app
+        .get_json(
+            &t.org
+                .path(&format!("/audit-events?entity_type=finding&entity_id={id}")),
+            &auditor,
+        )
+        .await;
     let steps: Vec<(String, Value)> = events["items"]
         .as_array()
         .expect("items")
@@ -309,53 +356,39 @@ async fn a_ticketing_integration_end_to_end() {
     );
 }
 
-#[tokio::test]
-async fn reopening_and_risk_acceptance() {
-    let app = TestApp::spawn().await;
-    let s = setup(&app).await;
-    let findings = format!("/api/v1/organizations/{}/findings", s.org);
-    let raise = |title: &str| {
-        let payload =
-            json!({"title": title, "type": "minor_nonconformity", "source": "internal_audit"});
-        let (app, findings, jira) = (&app, findings.clone(), s.jira.clone());
-        async move {
-            body(
-                app.send_json(Method::POST, &findings, &jira, &payload)
-                    .await,
-            )
-            .await["id"]
-                .as_str()
-                .expect("id")
-                .to_owned()
-        }
-    };
-    let auditor = app.member(&s.org, Role::Auditor).await;
-    let admin = app.member(&s.org, Role::Admin).await;
-
-    let first = format!("{findings}/{}", raise("Stale access reviews").await);
-    app.send_json(
-        Method::PATCH,
-        &first,
-        &s.jira,
-        &json!({"status": "resolved"}),
-    )
-    .await;
-    assert_problem(
-        app.send_json(
-            Method::PATCH,
-            &first,
-            &s.jira,
-            &json!({"status": "in_progress"}),
+/// A minor nonconformity raised by the integration; its path.
+async fn raised(app: &TestApp, t: &Ticketing, title: &str) -> String {
+    let finding = app
+        .new_finding(
+            &t.org.id,
+            &t.jira,
+            NewFinding::default()
+                .titled(title)
+                .of_type("minor_nonconformity"),
         )
-        .await,
+        .await;
+    format!("{}/{}", t.findings, id_of(&finding))
+}
+
+#[tokio::test]
+async fn a_resolved_finding_is_reopened_by_its_verifier_only() {
+    let app = TestApp::spawn().await;
+    let t = ticketing(&app).await;
+    let path = raised(&app, &t, "Stale access reviews").await;
+    let res = app
+        .patch(&path, &t.jira, &json!({"status": "resolved"}))
+        .await;
+    expect_status(res, StatusCode::OK).await;
+    assert_problem(
+        app.patch(&path, &t.jira, &json!({"status": "in_progress"}))
+            .await,
         403,
     )
     .await;
     let res = app
-        .send_json(
-            Method::PATCH,
-            &first,
-            &auditor.token,
+        .patch(
+            &path,
+            &t.org.auditor.token,
             &json!({"status": "in_progress"}),
         )
         .await;
@@ -364,13 +397,17 @@ async fn reopening_and_risk_acceptance() {
         "in_progress",
         "verification failed: reopened"
     );
+}
 
-    let second = format!("{findings}/{}", raise("No DPIA for the recommender").await);
+#[tokio::test]
+async fn risk_acceptance_is_for_admins_with_a_reason_and_final() {
+    let app = TestApp::spawn().await;
+    let t = ticketing(&app).await;
+    let path = raised(&app, &t, "No DPIA for the recommender").await;
     assert_problem(
-        app.send_json(
-            Method::PATCH,
-            &second,
-            &auditor.token,
+        app.patch(
+            &path,
+            &t.org.auditor.token,
             &json!({"status": "risk_accepted", "risk_acceptance": "ok"}),
         )
         .await,
@@ -378,10 +415,9 @@ async fn reopening_and_risk_acceptance() {
     )
     .await;
     let problem = assert_problem(
-        app.send_json(
-            Method::PATCH,
-            &second,
-            &admin.token,
+        app.patch(
+            &path,
+            &t.org.admin.token,
             &json!({"status": "risk_accepted"}),
         )
         .await,
@@ -390,180 +426,147 @@ async fn reopening_and_risk_acceptance() {
     .await;
     assert_eq!(problem["errors"][0]["field"], "risk_acceptance");
     let res = app
-        .send_json(Method::PATCH, &second, &admin.token, &json!({"status": "risk_accepted", "risk_acceptance": "Accepted by the CEO until the Q2 release"}))
+        .patch(&path, &t.org.admin.token, &json!({"status": "risk_accepted", "risk_acceptance": "Accepted by the CEO until the Q2 release"}))
         .await;
     assert_eq!(body(res).await["status"], "risk_accepted");
     assert_problem(
-        app.send_json(Method::PATCH, &second, &admin.token, &json!({"title": "x"}))
+        app.patch(&path, &t.org.admin.token, &json!({"title": "x"}))
             .await,
         409,
     )
     .await;
-
-    // Viewers raise nothing; admins delete.
-    let viewer = app.member(&s.org, Role::Viewer).await;
-    assert_problem(
-        app.send_json(
-            Method::POST,
-            &findings,
-            &viewer.token,
-            &json!({"title": "x", "type": "observation", "source": "internal_audit"}),
-        )
-        .await,
-        403,
-    )
-    .await;
-    assert_problem(
-        app.request(Method::DELETE, &first, Some(&auditor.token))
-            .send()
-            .await
-            .expect("request"),
-        403,
-    )
-    .await;
-    let res = app
-        .request(Method::DELETE, &first, Some(&admin.token))
-        .send()
-        .await
-        .expect("request");
-    assert_eq!(res.status(), StatusCode::NO_CONTENT);
-    assert_problem(app.get(&first, &admin.token).await, 404).await;
 }
 
 #[tokio::test]
-async fn validation_filters_and_overdue() {
+async fn viewers_raise_nothing_and_only_admins_delete() {
     let app = TestApp::spawn().await;
-    let s = setup(&app).await;
-    let findings = format!("/api/v1/organizations/{}/findings", s.org);
-    let other = app.organization("Other").await;
-    app.send_json(
-        Method::POST,
-        &format!("/api/v1/organizations/{other}/frameworks"),
-        &app.admin_token,
-        &json!({"framework": "iso27001-2022"}),
-    )
-    .await;
-    let foreign = body(
-        app.get(
-            &format!("/api/v1/organizations/{other}/controls?limit=1"),
-            &app.admin_token,
+    let t = ticketing(&app).await;
+    assert_problem(
+        app.post(
+            &t.findings,
+            &t.org.viewer.token,
+            NewFinding::default().titled("x").json(),
         )
         .await,
-    )
-    .await["items"][0]["id"]
-        .as_str()
-        .expect("id")
-        .to_owned();
-    let problem = assert_problem(
-        app.send_json(Method::POST, &findings, &s.jira, &json!({"title": "x", "type": "observation", "source": "internal_audit", "control_ids": [foreign]})).await,
-        422,
+        403,
     )
     .await;
-    assert_eq!(problem["errors"][0]["field"], "control_ids");
-    assert_problem(
-        app.send_json(
-            Method::POST,
-            &findings,
-            &s.jira,
-            &json!({"title": "x", "type": "critical", "source": "internal_audit"}),
-        )
-        .await,
-        400,
-    )
-    .await;
-    assert_problem(
-        app.send_json(
-            Method::POST,
-            &findings,
-            &s.jira,
-            &json!({"title": "x", "type": "observation"}),
-        )
-        .await,
-        400,
-    )
-    .await;
-    assert_problem(
-        app.send_json(Method::POST, &findings, &s.jira, &json!({"title": "x", "type": "observation", "source": "internal_audit", "external_ref": {"system": "jira", "key": " "}})).await,
-        422,
-    )
-    .await;
+    let path = raised(&app, &t, "Stale access reviews").await;
+    assert_problem(app.delete(&path, &t.org.auditor.token).await, 403).await;
+    let res = app.delete(&path, &t.org.admin.token).await;
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    assert_problem(app.get(&path, &t.org.admin.token).await, 404).await;
+}
 
+#[tokio::test]
+async fn invalid_findings_are_refused() {
+    let app = TestApp::spawn().await;
+    let t = ticketing(&app).await;
+    let other = app.org_with(ISO_27001).await;
+    let foreign = other.control("A.8.3");
+    // (body, status, the field named)
+    let cases = [
+        (
+            NewFinding::default().linked_to(&[foreign]).json().clone(),
+            422,
+            Some("control_ids"),
+        ),
+        (
+            NewFinding::default().of_type("critical").json().clone(),
+            400,
+            None,
+        ),
+        (json!({"title": "x", "type": "observation"}), 400, None),
+        (
+            NewFinding::default()
+                .with("external_ref", json!({"system": "jira", "key": " "}))
+                .json()
+                .clone(),
+            422,
+            None,
+        ),
+    ];
+    for (payload, status, field) in cases {
+        let problem = assert_problem(app.post(&t.findings, &t.jira, &payload).await, status).await;
+        if let Some(field) = field {
+            assert_eq!(problem["errors"][0]["field"], field, "{payload}");
+        }
+    }
+    let none = app.get_json(&t.findings, &t.jira).await;
+    assert_eq!(ids(&none), Vec::<String>::new(), "nothing was created");
+}
+
+#[tokio::test]
+async fn findings_filter_by_overdue_type_control_and_status() {
+    let app = TestApp::spawn().await;
+    let t = ticketing(&app).await;
     let yesterday = (chrono::Utc::now().date_naive() - chrono::Duration::days(1)).to_string();
-    let late = body(
-        app.send_json(Method::POST, &findings, &s.jira, &json!({"title": "Late", "type": "minor_nonconformity", "source": "internal_audit", "due_date": yesterday, "control_ids": [s.control]}))
-            .await,
-    )
-    .await;
+    let late = app
+        .new_finding(
+            &t.org.id,
+            &t.jira,
+            NewFinding::default()
+                .titled("Late")
+                .of_type("minor_nonconformity")
+                .with("due_date", json!(yesterday))
+                .linked_to(&[t.control.as_str()]),
+        )
+        .await;
     assert_eq!(late["overdue"], true);
-    let on_time = body(app.send_json(Method::POST, &findings, &s.jira, &json!({"title": "On time", "type": "observation", "source": "automated_check", "due_date": "2099-01-01"})).await).await;
+    let on_time = app
+        .new_finding(
+            &t.org.id,
+            &t.jira,
+            NewFinding::default()
+                .titled("On time")
+                .with("source", json!("automated_check"))
+                .with("due_date", json!("2099-01-01")),
+        )
+        .await;
     assert_eq!(on_time["overdue"], false);
-    let ids = |page: Value| -> Vec<String> {
-        page["items"]
-            .as_array()
-            .expect("items")
-            .iter()
-            .filter_map(|f| f["id"].as_str().map(str::to_owned))
-            .collect()
-    };
-    assert_eq!(
-        ids(body(app.get(&format!("{findings}?overdue=true"), &s.jira).await).await),
-        [late["id"].as_str().unwrap_or("")]
-    );
-    assert_eq!(
-        ids(body(app.get(&format!("{findings}?overdue=false"), &s.jira).await).await),
-        [on_time["id"].as_str().unwrap_or("")]
-    );
-    assert_eq!(
-        ids(body(
-            app.get(&format!("{findings}?type=observation"), &s.jira)
-                .await
-        )
-        .await),
-        [on_time["id"].as_str().unwrap_or("")]
-    );
-    assert_eq!(
-        ids(body(
-            app.get(&format!("{findings}?control_id={}", s.control), &s.jira)
-                .await
-        )
-        .await),
-        [late["id"].as_str().unwrap_or("")]
-    );
-    assert_eq!(
-        ids(body(app.get(&format!("{findings}?status=open"), &s.jira).await).await).len(),
-        2
-    );
-    // A minor nonconformity caps its control at 0.5.
-    let control_path = format!("/api/v1/organizations/{}/controls/{}", s.org, s.control);
-    app.send_json(
-        Method::PATCH,
-        &control_path,
-        &s.jira,
-        &json!({"status": "implemented"}),
+    let (late, on_time) = (id_of(&late), id_of(&on_time));
+    for (query, expected) in [
+        ("overdue=true", vec![late.clone()]),
+        ("overdue=false", vec![on_time.clone()]),
+        ("type=observation", vec![on_time.clone()]),
+        (&format!("control_id={}", t.control), vec![late.clone()]),
+        ("status=open", vec![late.clone(), on_time.clone()]),
+    ] {
+        let page = app
+            .get_json(&format!("{}?{query}", t.findings), &t.jira)
+            .await;
+        assert_eq!(ids(&page), expected, "{query}");
+    }
+}
+
+#[tokio::test]
+async fn an_open_minor_nonconformity_caps_its_control_at_half() {
+    let app = TestApp::spawn().await;
+    let t = ticketing(&app).await;
+    app.new_finding(
+        &t.org.id,
+        &t.jira,
+        NewFinding::default()
+            .of_type("minor_nonconformity")
+            .linked_to(&[t.control.as_str()]),
     )
     .await;
-    let control = body(app.get(&control_path, &s.jira).await).await;
-    assert_eq!(control["score"], 0.5);
+    let control_path = t.org.path(&format!("/controls/{}", t.control));
+    let res = app
+        .patch(&control_path, &t.jira, &json!({"status": "implemented"}))
+        .await;
+    expect_status(res, StatusCode::OK).await;
+    assert_eq!(t.control(&app).await["score"], 0.5);
 }
 
 #[tokio::test]
 async fn concurrent_changes_of_one_finding_honour_if_match() {
     let app = TestApp::spawn().await;
-    let s = setup(&app).await;
-    let findings = format!("/api/v1/organizations/{}/findings", s.org);
-    let res = app
-        .send_json(
-            Method::POST,
-            &findings,
-            &s.jira,
-            &ticket_body(&s.control, "Bucket ACL"),
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::CREATED);
-    let path = format!("{findings}/{}", body(res).await["id"].as_str().expect("id"));
+    let t = ticketing(&app).await;
+    let path = format!("{}/{}", t.findings, id_of(&t.raise(&app).await));
     // All in flight at once with the tag they read: one wins, every other is refused.
     let changes = (0..8).map(|i| {
-        let (app, path, token) = (&app, &path, &s.jira);
+        let (app, path, token) = (&app, &path, &t.jira);
         async move {
             app.request(Method::PATCH, path, Some(token))
                 .header("if-match", "\"1\"")
@@ -578,6 +581,6 @@ async fn concurrent_changes_of_one_finding_honour_if_match() {
     let mut statuses = futures_util::future::join_all(changes).await;
     statuses.sort_unstable();
     assert_eq!(statuses, [200, 412, 412, 412, 412, 412, 412, 412]);
-    let now = body(app.get(&path, &s.jira).await).await;
+    let now = app.get_json(&path, &t.jira).await;
     assert_eq!(now["version"].as_i64(), Some(2));
 }

@@ -103,10 +103,8 @@ async fn unknown_paths_and_wrong_methods_are_problems() {
     assert_eq!(res.headers()["allow"], "GET");
     assert_problem(res, 405).await;
     let res = app
-        .request(Method::PUT, "/api/v1/organizations", Some(&app.admin_token))
-        .send()
-        .await
-        .expect("request");
+        .call(Method::PUT, "/api/v1/organizations", &app.admin_token)
+        .await;
     assert_eq!(res.headers()["allow"], "GET, POST");
     assert_problem(res, 405).await;
 }

@@ -6,7 +6,8 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use crate::helpers::{
-    ADMIN_EMAIL, ADMIN_PASSWORD, TestApp, USER_PASSWORD, assert_problem, body, mint,
+    ADMIN_EMAIL, ADMIN_PASSWORD, Actor, TestApp, USER_PASSWORD, assert_problem, body, item_count,
+    mint,
 };
 
 async fn token_form(app: &TestApp, form: &[(&str, &str)]) -> (StatusCode, Value) {
@@ -21,6 +22,21 @@ async fn token_form(app: &TestApp, form: &[(&str, &str)]) -> (StatusCode, Value)
         assert_eq!(res.headers()["cache-control"], "no-store");
     }
     (status, res.json().await.unwrap_or(Value::Null))
+}
+
+/// The password grant for the bootstrap admin: its tokens.
+async fn admin_login(app: &TestApp) -> Value {
+    let (status, tokens) = token_form(
+        app,
+        &[
+            ("grant_type", "password"),
+            ("username", ADMIN_EMAIL),
+            ("password", ADMIN_PASSWORD),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{tokens}");
+    tokens
 }
 
 async fn me_status(app: &TestApp, token: &str) -> StatusCode {
@@ -244,15 +260,7 @@ async fn repeated_failures_are_throttled_per_username() {
 #[tokio::test]
 async fn refresh_tokens_rotate_and_reuse_revokes_the_family() {
     let app = TestApp::spawn().await;
-    let (_, first) = token_form(
-        &app,
-        &[
-            ("grant_type", "password"),
-            ("username", ADMIN_EMAIL),
-            ("password", ADMIN_PASSWORD),
-        ],
-    )
-    .await;
+    let first = admin_login(&app).await;
     let r1 = first["refresh_token"].as_str().expect("refresh").to_owned();
     let (status, second) = token_form(
         &app,
@@ -300,15 +308,7 @@ async fn refresh_tokens_rotate_and_reuse_revokes_the_family() {
 #[tokio::test]
 async fn revocation_of_access_and_refresh_tokens() {
     let app = TestApp::spawn().await;
-    let (_, tokens) = token_form(
-        &app,
-        &[
-            ("grant_type", "password"),
-            ("username", ADMIN_EMAIL),
-            ("password", ADMIN_PASSWORD),
-        ],
-    )
-    .await;
+    let tokens = admin_login(&app).await;
     let access = tokens["access_token"].as_str().expect("access").to_owned();
     let refresh = tokens["refresh_token"]
         .as_str()
@@ -449,10 +449,7 @@ async fn users_are_created_by_platform_admins_only() {
     let app = TestApp::spawn().await;
     let create = |token: String, body: Value| {
         let app = &app;
-        async move {
-            app.send_json(Method::POST, "/api/v1/users", &token, &body)
-                .await
-        }
+        async move { app.post("/api/v1/users", &token, &body).await }
     };
     let res = create(
         app.admin_token.clone(),
@@ -578,37 +575,20 @@ async fn organizations_are_visible_to_their_members_only() {
     // Only platform admins create and delete organizations.
     let admin = app.member(&a, Role::Admin).await;
     assert_problem(
-        app.send_json(
-            Method::POST,
-            "/api/v1/organizations",
-            &admin.token,
-            &json!({"name": "X"}),
-        )
-        .await,
+        app.post("/api/v1/organizations", &admin.token, &json!({"name": "X"}))
+            .await,
         403,
     )
     .await;
     assert_problem(
-        app.request(
-            Method::DELETE,
-            &format!("/api/v1/organizations/{a}"),
-            Some(&admin.token),
-        )
-        .send()
-        .await
-        .expect("request"),
+        app.delete(&format!("/api/v1/organizations/{a}"), &admin.token)
+            .await,
         403,
     )
     .await;
     let res = app
-        .request(
-            Method::DELETE,
-            &format!("/api/v1/organizations/{a}"),
-            Some(&app.admin_token),
-        )
-        .send()
-        .await
-        .expect("request");
+        .delete(&format!("/api/v1/organizations/{a}"), &app.admin_token)
+        .await;
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
     assert_problem(
         app.get(&format!("/api/v1/organizations/{a}"), &alice.token)
@@ -624,17 +604,22 @@ async fn organizations_are_visible_to_their_members_only() {
     );
 }
 
-#[tokio::test]
-async fn members_and_the_last_admin_rule() {
-    let app = TestApp::spawn().await;
+/// An organization with an admin, and Bob: a user the admin adds as an editor, by email.
+struct Members {
+    org: String,
+    /// The members collection.
+    members: String,
+    first_admin: Actor,
+    bob: Actor,
+}
+
+async fn members(app: &TestApp) -> Members {
     let org = app.organization("Acme").await;
     let members = format!("/api/v1/organizations/{org}/members");
     let first_admin = app.member(&org, Role::Admin).await;
     let bob = app.user("bob@example.com", false).await;
-
     let res = app
-        .send_json(
-            Method::POST,
+        .post(
             &members,
             &first_admin.token,
             &json!({"email": "BOB@example.com", "role": "editor"}),
@@ -648,138 +633,132 @@ async fn members_and_the_last_admin_rule() {
     let added = body(res).await;
     assert_eq!(
         (added["role"].as_str(), added["email"].as_str()),
-        (Some("editor"), Some("bob@example.com"))
+        (Some("editor"), Some("bob@example.com")),
+        "emails are matched without case"
     );
-    let problem = assert_problem(
-        app.send_json(
-            Method::POST,
-            &members,
-            &first_admin.token,
-            &json!({"user_id": bob.id, "role": "viewer"}),
-        )
-        .await,
-        409,
-    )
-    .await;
-    assert_eq!(problem["type"], "urn:annexa:problem:member-exists");
-    assert_problem(
-        app.send_json(
-            Method::POST,
-            &members,
-            &first_admin.token,
-            &json!({"email": "ghost@example.com", "role": "viewer"}),
-        )
-        .await,
-        422,
-    )
-    .await;
-    assert_problem(
-        app.send_json(
-            Method::POST,
-            &members,
-            &first_admin.token,
-            &json!({"email": "bob@example.com", "role": "owner"}),
-        )
-        .await,
-        400,
-    )
-    .await;
-    assert_problem(
-        app.send_json(
-            Method::POST,
-            &members,
-            &first_admin.token,
-            &json!({"role": "viewer"}),
-        )
-        .await,
-        422,
-    )
-    .await;
-    assert_problem(
-        app.send_json(
-            Method::POST,
-            &members,
-            &bob.token,
-            &json!({"email": "x@example.com", "role": "viewer"}),
-        )
-        .await,
-        403,
-    )
-    .await;
+    Members {
+        org,
+        members,
+        first_admin,
+        bob,
+    }
+}
 
-    let list = body(app.get(&members, &bob.token).await).await;
-    assert_eq!(list["items"].as_array().map(Vec::len), Some(2));
+#[tokio::test]
+async fn members_are_added_by_email_and_listed_to_members() {
+    let app = TestApp::spawn().await;
+    let m = members(&app).await;
+    let list = app.get_json(&m.members, &m.bob.token).await;
+    assert_eq!(item_count(&list), 2, "the admin and Bob: {list}");
+}
 
-    // The last admin can be neither demoted nor removed.
-    let me_path = format!("{members}/{}", first_admin.id);
+#[tokio::test]
+async fn invalid_member_additions_are_refused() {
+    let app = TestApp::spawn().await;
+    let m = members(&app).await;
+    // (who, body, status, problem type)
+    let cases = [
+        (
+            &m.first_admin,
+            json!({"user_id": m.bob.id, "role": "viewer"}),
+            409,
+            Some("urn:annexa:problem:member-exists"),
+        ),
+        (
+            &m.first_admin,
+            json!({"email": "ghost@example.com", "role": "viewer"}),
+            422,
+            None,
+        ),
+        (
+            &m.first_admin,
+            json!({"email": "bob@example.com", "role": "owner"}),
+            400,
+            None,
+        ),
+        (&m.first_admin, json!({"role": "viewer"}), 422, None),
+        (
+            &m.bob,
+            json!({"email": "x@example.com", "role": "viewer"}),
+            403,
+            None,
+        ),
+    ];
+    for (who, payload, status, problem_type) in cases {
+        let problem =
+            assert_problem(app.post(&m.members, &who.token, &payload).await, status).await;
+        if let Some(problem_type) = problem_type {
+            assert_eq!(problem["type"], problem_type, "{payload}");
+        }
+    }
+    let list = app.get_json(&m.members, &m.bob.token).await;
+    assert_eq!(item_count(&list), 2, "nobody else was added");
+}
+
+#[tokio::test]
+async fn the_last_admin_can_be_neither_demoted_nor_removed() {
+    let app = TestApp::spawn().await;
+    let m = members(&app).await;
+    let me_path = format!("{}/{}", m.members, m.first_admin.id);
     let problem = assert_problem(
-        app.send_json(
-            Method::PATCH,
-            &me_path,
-            &first_admin.token,
-            &json!({"role": "viewer"}),
-        )
-        .await,
+        app.patch(&me_path, &m.first_admin.token, &json!({"role": "viewer"}))
+            .await,
         409,
     )
     .await;
     assert_eq!(problem["type"], "urn:annexa:problem:last-admin");
-    assert_problem(
-        app.request(Method::DELETE, &me_path, Some(&first_admin.token))
-            .send()
-            .await
-            .expect("request"),
-        409,
-    )
-    .await;
+    assert_problem(app.delete(&me_path, &m.first_admin.token).await, 409).await;
+}
 
-    // With a second admin, the first can step down.
-    let bob_path = format!("{members}/{}", bob.id);
+#[tokio::test]
+async fn with_a_second_admin_the_first_can_step_down() {
+    let app = TestApp::spawn().await;
+    let m = members(&app).await;
+    let me_path = format!("{}/{}", m.members, m.first_admin.id);
+    let bob_path = format!("{}/{}", m.members, m.bob.id);
     let res = app
-        .send_json(
-            Method::PATCH,
-            &bob_path,
-            &first_admin.token,
-            &json!({"role": "admin"}),
-        )
+        .patch(&bob_path, &m.first_admin.token, &json!({"role": "admin"}))
         .await;
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(body(res).await["version"], 2);
     let res = app
-        .send_json(
-            Method::PATCH,
-            &me_path,
-            &first_admin.token,
-            &json!({"role": "viewer"}),
-        )
+        .patch(&me_path, &m.first_admin.token, &json!({"role": "viewer"}))
         .await;
     assert_eq!(res.status(), StatusCode::OK);
+    // Now a viewer, the first admin manages nobody.
     assert_problem(
-        app.send_json(
-            Method::PATCH,
-            &bob_path,
-            &first_admin.token,
-            &json!({"role": "viewer"}),
-        )
-        .await,
+        app.patch(&bob_path, &m.first_admin.token, &json!({"role": "viewer"}))
+            .await,
         403,
     )
     .await;
+}
 
-    // Removal takes effect at once: the next request is 404.
+#[tokio::test]
+async fn a_removed_member_loses_access_at_once() {
+    let app = TestApp::spawn().await;
+    let m = members(&app).await;
+    let me_path = format!("{}/{}", m.members, m.first_admin.id);
     let res = app
-        .request(Method::DELETE, &me_path, Some(&bob.token))
-        .send()
-        .await
-        .expect("request");
+        .patch(
+            &format!("{}/{}", m.members, m.bob.id),
+            &m.first_admin.token,
+            &json!({"role": "admin"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let res = app.delete(&me_path, &m.bob.token).await;
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
     assert_problem(
-        app.get(&format!("/api/v1/organizations/{org}"), &first_admin.token)
-            .await,
+        app.get(
+            &format!("/api/v1/organizations/{}", m.org),
+            &m.first_admin.token,
+        )
+        .await,
         404,
     )
     .await;
-    assert_problem(app.get(&me_path, &bob.token).await, 404).await;
+    assert_problem(app.get(&me_path, &m.bob.token).await, 404).await;
 }
 
 #[tokio::test]
@@ -788,8 +767,7 @@ async fn service_accounts_authenticate_with_client_credentials() {
     let org = app.organization("Acme").await;
     let path = format!("/api/v1/organizations/{org}/service-accounts");
     let res = app
-        .send_json(
-            Method::POST,
+        .post(
             &path,
             &app.admin_token,
             &json!({"name": "jira", "role": "editor"}),
@@ -872,48 +850,32 @@ async fn service_accounts_authenticate_with_client_credentials() {
 
     // Deleting it stops its tokens at once.
     let res = app
-        .request(
-            Method::DELETE,
+        .delete(
             &format!("{path}/{}", created["id"].as_str().expect("id")),
-            Some(&app.admin_token),
+            &app.admin_token,
         )
-        .send()
-        .await
-        .expect("request");
+        .await;
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
     assert_problem(app.get("/api/v1/me", &access).await, 401).await;
 }
 
 /// A service account of `org` with `role`, and an access token for it (client credentials).
-async fn service_account_token(app: &TestApp, org: &str, role: &str) -> (String, String) {
-    let res = app
-        .send_json(
-            Method::POST,
-            &format!("/api/v1/organizations/{org}/service-accounts"),
-            &app.admin_token,
-            &json!({"name": format!("{role} robot"), "role": role}),
-        )
+async fn service_account_token(app: &TestApp, org: &str, role: Role) -> (String, String) {
+    let account = app
+        .service_account(org, &format!("{} robot", role.as_str()), role)
         .await;
-    assert_eq!(res.status(), StatusCode::CREATED);
-    let created = body(res).await;
     let (status, tokens) = token_form(
         app,
         &[
             ("grant_type", "client_credentials"),
-            (
-                "client_id",
-                created["client_id"].as_str().expect("client id"),
-            ),
-            (
-                "client_secret",
-                created["client_secret"].as_str().expect("secret"),
-            ),
+            ("client_id", &account.client_id),
+            ("client_secret", &account.client_secret),
         ],
     )
     .await;
     assert_eq!(status, StatusCode::OK);
     (
-        created["id"].as_str().expect("id").to_owned(),
+        account.id,
         tokens["access_token"].as_str().expect("access").to_owned(),
     )
 }
@@ -933,18 +895,15 @@ async fn concurrent_callers_sharing_lookups_each_get_their_own_standing() {
         .await
         .expect("request");
     assert_eq!(res.status(), StatusCode::OK);
-    let (robot_id, robot) = service_account_token(&app, &org, "editor").await;
-    let (_, foreign_robot) = service_account_token(&app, &other, "viewer").await;
-    let (gone_id, gone_robot) = service_account_token(&app, &other, "viewer").await;
+    let (robot_id, robot) = service_account_token(&app, &org, Role::Editor).await;
+    let (_, foreign_robot) = service_account_token(&app, &other, Role::Viewer).await;
+    let (gone_id, gone_robot) = service_account_token(&app, &other, Role::Viewer).await;
     let res = app
-        .request(
-            Method::DELETE,
+        .delete(
             &format!("/api/v1/organizations/{other}/service-accounts/{gone_id}"),
-            Some(&app.admin_token),
+            &app.admin_token,
         )
-        .send()
-        .await
-        .expect("request");
+        .await;
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
     let ghost = mint(&app.state, "user:0193a0c2-0000-7000-8000-000000000000");
     let alien = mint(&app.state, "robot:0193a0c2-0000-7000-8000-000000000000");

@@ -8,119 +8,9 @@ use annexa::domain::role::Role;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::helpers::{Actor, TestApp, assert_problem, body};
-
-struct Org {
-    id: String,
-    editor: Actor,
-    auditor: Actor,
-    admin: Actor,
-    controls: HashMap<String, String>,
-}
-
-impl Org {
-    fn control(&self, reference: &str) -> &str {
-        self.controls
-            .get(reference)
-            .map(String::as_str)
-            .unwrap_or_else(|| panic!("no control {reference}"))
-    }
-}
-
-async fn org_with(app: &TestApp, framework: &str) -> Org {
-    let id = app.organization("Acme").await;
-    let res = app
-        .send_json(
-            Method::POST,
-            &format!("/api/v1/organizations/{id}/frameworks"),
-            &app.admin_token,
-            &json!({"framework": framework}),
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::CREATED);
-    let page = body(
-        app.get(
-            &format!("/api/v1/organizations/{id}/controls?limit=500&framework={framework}"),
-            &app.admin_token,
-        )
-        .await,
-    )
-    .await;
-    let controls = page["items"]
-        .as_array()
-        .expect("items")
-        .iter()
-        .map(|c| {
-            (
-                c["ref"].as_str().unwrap_or("").to_owned(),
-                c["id"].as_str().unwrap_or("").to_owned(),
-            )
-        })
-        .collect();
-    Org {
-        editor: app.member(&id, Role::Editor).await,
-        auditor: app.member(&id, Role::Auditor).await,
-        admin: app.member(&id, Role::Admin).await,
-        id,
-        controls,
-    }
-}
+use crate::helpers::{Actor, NewFinding, Org, TestApp, assert_problem, body, id_of};
 
 impl TestApp {
-    async fn set_control(&self, org: &Org, reference: &str, patch: Value) {
-        let path = format!(
-            "/api/v1/organizations/{}/controls/{}",
-            org.id,
-            org.control(reference)
-        );
-        let res = self
-            .send_json(Method::PATCH, &path, &org.editor.token, &patch)
-            .await;
-        assert_eq!(
-            res.status(),
-            StatusCode::OK,
-            "{reference}: {}",
-            res.text().await.unwrap_or_default()
-        );
-    }
-
-    /// Creates evidence for `refs`, then reviews it (`None` leaves it pending).
-    async fn evidence(
-        &self,
-        org: &Org,
-        refs: &[&str],
-        valid_until: Option<&str>,
-        decision: Option<&str>,
-    ) -> String {
-        let ids: Vec<&str> = refs.iter().map(|r| org.control(r)).collect();
-        let mut payload = json!({"title": format!("Evidence for {} controls", refs.len()), "kind": "report", "control_ids": ids});
-        if let Some(until) = valid_until {
-            payload["valid_until"] = json!(until);
-        }
-        let res = self
-            .send_json(
-                Method::POST,
-                &format!("/api/v1/organizations/{}/evidence", org.id),
-                &org.editor.token,
-                &payload,
-            )
-            .await;
-        assert_eq!(res.status(), StatusCode::CREATED);
-        let id = body(res).await["id"].as_str().expect("id").to_owned();
-        if let Some(decision) = decision {
-            let res = self
-                .send_json(
-                    Method::POST,
-                    &format!("/api/v1/organizations/{}/evidence/{id}/review", org.id),
-                    &org.auditor.token,
-                    &json!({"decision": decision, "comment": "reviewed"}),
-                )
-                .await;
-            assert_eq!(res.status(), StatusCode::OK);
-        }
-        id
-    }
-
     /// Raises a finding on `reference`, then walks it through `statuses`.
     async fn finding(
         &self,
@@ -129,24 +19,19 @@ impl TestApp {
         finding_type: &str,
         statuses: &[(&str, &Actor)],
     ) -> String {
-        let res = self
-            .send_json(
-                Method::POST,
-                &format!("/api/v1/organizations/{}/findings", org.id),
-                &org.auditor.token,
-                &json!({"title": format!("{finding_type} on {reference}"), "type": finding_type, "source": "external_audit", "control_ids": [org.control(reference)]}),
-            )
-            .await;
-        assert_eq!(res.status(), StatusCode::CREATED);
-        let id = body(res).await["id"].as_str().expect("id").to_owned();
+        let finding = NewFinding::default()
+            .titled(&format!("{finding_type} on {reference}"))
+            .of_type(finding_type)
+            .with("source", json!("external_audit"))
+            .linked_to(&[org.control(reference)]);
+        let id = id_of(&self.new_finding(&org.id, &org.auditor.token, finding).await);
         for (status, who) in statuses {
             let mut patch = json!({"status": status});
             if *status == "risk_accepted" {
                 patch["risk_acceptance"] = json!("Accepted by the board for one year");
             }
             let res = self
-                .send_json(
-                    Method::PATCH,
+                .patch(
                     &format!("/api/v1/organizations/{}/findings/{id}", org.id),
                     &who.token,
                     &patch,
@@ -163,34 +48,43 @@ impl TestApp {
     }
 }
 
-#[tokio::test]
-async fn a_known_organization_scores_exactly() {
-    let app = TestApp::spawn().await;
-    let org = org_with(&app, "iso27001-2022").await;
+/// The known organization: ISO 27001 with statuses, an exclusion, evidence of every review
+/// state and findings of every type, as commented below; and its readiness report.
+struct Known {
+    org: Org,
+    /// The expired evidence of A.5.1.
+    expired: String,
+    /// The open major nonconformity on A.5.2.
+    major: String,
+    report: Value,
+}
+
+async fn known(app: &TestApp) -> Known {
+    let org = app.org_with("iso27001-2022").await;
     let implemented = json!({"status": "implemented"});
     let past = "2026-01-01T00:00:00Z";
     let soon = (chrono::Utc::now() + chrono::Duration::days(10))
         .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
 
     // 4.1: implemented with valid accepted evidence (expiring soon) → 1.0
-    app.set_control(&org, "4.1", implemented.clone()).await;
-    app.evidence(&org, &["4.1"], Some(&soon), Some("accepted"))
+    app.update_control(&org, "4.1", implemented.clone()).await;
+    app.reviewed_evidence(&org, &["4.1"], Some(&soon), Some("accepted"))
         .await;
     // 4.2: implemented, no evidence → 0.5, missing_evidence
-    app.set_control(&org, "4.2", implemented.clone()).await;
+    app.update_control(&org, "4.2", implemented.clone()).await;
     // 4.3: in progress → 0.25, clause_not_implemented
-    app.set_control(&org, "4.3", json!({"status": "in_progress"}))
+    app.update_control(&org, "4.3", json!({"status": "in_progress"}))
         .await;
     // A.5.1: implemented, accepted evidence that expired → 0.5, expired_evidence
-    app.set_control(&org, "A.5.1", implemented.clone()).await;
+    app.update_control(&org, "A.5.1", implemented.clone()).await;
     let expired = app
-        .evidence(&org, &["A.5.1"], Some(past), Some("accepted"))
+        .reviewed_evidence(&org, &["A.5.1"], Some(past), Some("accepted"))
         .await;
     // A.5.2 – A.5.5: implemented with valid evidence, and findings of each kind
     for r in ["A.5.2", "A.5.3", "A.5.4", "A.5.5", "A.8.1"] {
-        app.set_control(&org, r, implemented.clone()).await;
+        app.update_control(&org, r, implemented.clone()).await;
     }
-    app.evidence(
+    app.reviewed_evidence(
         &org,
         &["A.5.2", "A.5.3", "A.5.4", "A.5.5", "A.8.1"],
         None,
@@ -223,27 +117,27 @@ async fn a_known_organization_scores_exactly() {
     app.finding(&org, "A.8.1", "opportunity_for_improvement", &[])
         .await;
     // A.5.6: planned with pending evidence → 0.1
-    app.set_control(&org, "A.5.6", json!({"status": "planned"}))
+    app.update_control(&org, "A.5.6", json!({"status": "planned"}))
         .await;
-    app.evidence(&org, &["A.5.6"], None, None).await;
+    app.reviewed_evidence(&org, &["A.5.6"], None, None).await;
     // A.5.7: implemented with rejected evidence → 0.5, missing_evidence
-    app.set_control(&org, "A.5.7", implemented.clone()).await;
-    app.evidence(&org, &["A.5.7"], None, Some("rejected")).await;
+    app.update_control(&org, "A.5.7", implemented.clone()).await;
+    app.reviewed_evidence(&org, &["A.5.7"], None, Some("rejected"))
+        .await;
     // A.5.8: implemented with accepted evidence that was archived → 0.5, missing_evidence
-    app.set_control(&org, "A.5.8", implemented.clone()).await;
-    let archived = app.evidence(&org, &["A.5.8"], None, Some("accepted")).await;
+    app.update_control(&org, "A.5.8", implemented.clone()).await;
+    let archived = app
+        .reviewed_evidence(&org, &["A.5.8"], None, Some("accepted"))
+        .await;
     let res = app
-        .request(
-            Method::DELETE,
+        .delete(
             &format!("/api/v1/organizations/{}/evidence/{archived}", org.id),
-            Some(&org.admin.token),
+            &org.admin.token,
         )
-        .send()
-        .await
-        .expect("request");
+        .await;
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
     // A.7.4: excluded with a justification (not counted)
-    app.set_control(
+    app.update_control(
         &org,
         "A.7.4",
         json!({"applicable": false, "justification": "Fully remote company"}),
@@ -258,10 +152,28 @@ async fn a_known_organization_scores_exactly() {
         .await,
     )
     .await;
+    Known {
+        org,
+        expired,
+        major,
+        report,
+    }
+}
+
+#[tokio::test]
+async fn a_known_organization_scores_exactly() {
+    let app = TestApp::spawn().await;
+    let Known { report, .. } = known(&app).await;
     // Σ s(c) = 1 + 0.5 + 0.25 + 0.5 + 0 + 0.5 + 1 + 1 + 1 + 0.1 + 0.5 + 0.5 = 6.85 over N = 122
     assert_eq!(report["score"], 5.6, "100 × 6.85 / 122 = 5.61…");
     assert_eq!(report["level"], "not_ready");
     assert_eq!(report["formula_version"], 1);
+}
+
+#[tokio::test]
+async fn a_known_organizations_group_scores() {
+    let app = TestApp::spawn().await;
+    let Known { report, .. } = known(&app).await;
     let groups: HashMap<String, (f64, u64)> = report["groups"]
         .as_array()
         .expect("groups")
@@ -282,6 +194,12 @@ async fn a_known_organization_scores_exactly() {
     assert_eq!(groups["A.7"], (0.0, 13), "one of 14 excluded");
     assert_eq!(groups["A.8"], (2.9, 34));
     assert_eq!(report["groups"][7]["title"], "Organizational controls");
+}
+
+#[tokio::test]
+async fn a_known_organizations_counts() {
+    let app = TestApp::spawn().await;
+    let Known { report, .. } = known(&app).await;
 
     assert_eq!(
         report["counts"],
@@ -293,7 +211,17 @@ async fn a_known_organization_scores_exactly() {
             "open_findings": {"major_nonconformity": 1, "minor_nonconformity": 1, "observation": 1, "opportunity_for_improvement": 1}
         })
     );
+}
 
+#[tokio::test]
+async fn a_known_organizations_blockers_name_their_controls_evidence_and_findings() {
+    let app = TestApp::spawn().await;
+    let Known {
+        org,
+        expired,
+        major,
+        report,
+    } = known(&app).await;
     let blockers: Vec<(String, String, Option<String>, Option<String>)> = report["blockers"]
         .as_array()
         .expect("blockers")
@@ -353,51 +281,43 @@ async fn a_known_organization_scores_exactly() {
         .collect();
     assert_eq!(clauses.len(), 28, "every clause but 4.1 and 4.2");
     assert_eq!(clauses[0], "4.3");
+}
 
+#[tokio::test]
+async fn the_controls_and_the_summary_agree_with_the_report() {
+    let app = TestApp::spawn().await;
+    let Known { org, report, .. } = known(&app).await;
     // The controls show the same scores.
-    let a53 = body(
-        app.get(
-            &format!(
-                "/api/v1/organizations/{}/controls/{}",
-                org.id,
-                org.control("A.5.3")
-            ),
-            &org.auditor.token,
-        )
-        .await,
-    )
-    .await;
-    assert_eq!(a53["score"], 0.5);
+    let a53 = app
+        .get_json(&org.control_path("A.5.3"), &org.auditor.token)
+        .await;
+    assert_eq!(a53["score"], 0.5, "an open minor nonconformity");
 
     // The summary agrees with the report.
-    let summary = body(
-        app.get(
-            &format!("/api/v1/organizations/{}/readiness", org.id),
-            &org.auditor.token,
-        )
-        .await,
-    )
-    .await;
-    assert_eq!(summary["items"][0]["framework"], "iso27001-2022");
+    let summary = app
+        .get_json(&org.path("/readiness"), &org.auditor.token)
+        .await;
+    let first = &summary["items"][0];
+    assert_eq!(first["framework"], "iso27001-2022");
     assert_eq!(
-        (
-            summary["items"][0]["score"].as_f64(),
-            summary["items"][0]["level"].as_str()
-        ),
+        (first["score"].as_f64(), first["level"].as_str()),
         (Some(5.6), Some("not_ready"))
+    );
+    assert_eq!(
+        (&first["score"], &first["level"]),
+        (&report["score"], &report["level"])
     );
 }
 
 #[tokio::test]
 async fn the_ready_level_and_what_takes_it_away() {
     let app = TestApp::spawn().await;
-    let org = org_with(&app, "ai-audit-checklist").await;
+    let org = app.org_with("ai-audit-checklist").await;
     let path = |id: &str| format!("/api/v1/organizations/{}/controls/{id}", org.id);
     let refs: Vec<String> = org.controls.keys().cloned().collect();
     for id in org.controls.values() {
         let res = app
-            .send_json(
-                Method::PATCH,
+            .patch(
                 &path(id),
                 &org.editor.token,
                 &json!({"status": "implemented"}),
@@ -406,7 +326,8 @@ async fn the_ready_level_and_what_takes_it_away() {
         assert_eq!(res.status(), StatusCode::OK);
     }
     let all: Vec<&str> = refs.iter().map(String::as_str).collect();
-    app.evidence(&org, &all, None, Some("accepted")).await;
+    app.reviewed_evidence(&org, &all, None, Some("accepted"))
+        .await;
     let report_path = format!(
         "/api/v1/organizations/{}/readiness/ai-audit-checklist",
         org.id
@@ -419,7 +340,7 @@ async fn the_ready_level_and_what_takes_it_away() {
     assert_eq!(report["blockers"], json!([]));
 
     // A justified exclusion keeps it ready.
-    app.set_control(
+    app.update_control(
         &org,
         "A11-4",
         json!({"applicable": false, "justification": "No on-premises AI hardware"}),
@@ -454,26 +375,15 @@ async fn the_ready_level_and_what_takes_it_away() {
 #[tokio::test]
 async fn history_manual_and_scheduled() {
     let app = TestApp::spawn().await;
-    let org = org_with(&app, "iso42001-2023").await;
+    let org = app.org_with("iso42001-2023").await;
     let history = format!(
         "/api/v1/organizations/{}/readiness/iso42001-2023/history",
         org.id
     );
     let viewer = app.member(&org.id, Role::Viewer).await;
-    assert_problem(
-        app.request(Method::POST, &history, Some(&viewer.token))
-            .send()
-            .await
-            .expect("request"),
-        403,
-    )
-    .await;
+    assert_problem(app.call(Method::POST, &history, &viewer.token).await, 403).await;
 
-    let res = app
-        .request(Method::POST, &history, Some(&org.editor.token))
-        .send()
-        .await
-        .expect("request");
+    let res = app.call(Method::POST, &history, &org.editor.token).await;
     assert_eq!(res.status(), StatusCode::CREATED);
     let first = body(res).await;
     assert_eq!(
@@ -482,7 +392,7 @@ async fn history_manual_and_scheduled() {
     );
     assert_eq!(first["counts"]["applicable"], 70);
 
-    app.set_control(&org, "4.1", json!({"status": "implemented"}))
+    app.update_control(&org, "4.1", json!({"status": "implemented"}))
         .await;
     // Scheduled: one per period, however often the schedule runs (or however many replicas).
     let db = &app.state.db;
@@ -550,10 +460,9 @@ async fn the_report_costs_a_bounded_number_of_queries() {
         s.webhook_worker = false;
     })
     .await;
-    let org = org_with(&app, "iso42001-2023").await;
+    let org = app.org_with("iso42001-2023").await;
     let res = app
-        .send_json(
-            Method::POST,
+        .post(
             &format!("/api/v1/organizations/{}/frameworks", org.id),
             &app.admin_token,
             &json!({"framework": "iso27001-2022"}),
@@ -578,7 +487,7 @@ async fn the_report_costs_a_bounded_number_of_queries() {
     // More evidence and findings do not add queries.
     let refs: Vec<String> = org.controls.keys().cloned().collect();
     for r in refs.iter().take(20) {
-        app.evidence(&org, &[r.as_str()], None, Some("accepted"))
+        app.reviewed_evidence(&org, &[r.as_str()], None, Some("accepted"))
             .await;
         app.finding(&org, r, "minor_nonconformity", &[]).await;
     }
@@ -603,14 +512,13 @@ async fn the_report_costs_a_bounded_number_of_queries() {
         cached < large && cached <= 5,
         "a cached report costs {cached} statements"
     );
-    eprintln!("statements: readiness report {large}");
     assert!(large <= 14, "a report costs {large} statements");
 }
 
 #[tokio::test]
 async fn reports_follow_changes_and_expiry_without_going_stale() {
     let app = TestApp::spawn().await;
-    let org = org_with(&app, "iso42001-2023").await;
+    let org = app.org_with("iso42001-2023").await;
     let path = format!("/api/v1/organizations/{}/readiness/iso42001-2023", org.id);
     async fn score_of(app: &TestApp, path: &str, token: &str) -> f64 {
         body(app.get(path, token).await).await["score"]
@@ -618,7 +526,7 @@ async fn reports_follow_changes_and_expiry_without_going_stale() {
             .expect("score")
     }
     assert_eq!(score_of(&app, &path, &org.auditor.token).await, 0.0);
-    app.set_control(&org, "4.1", json!({"status": "implemented"}))
+    app.update_control(&org, "4.1", json!({"status": "implemented"}))
         .await;
     assert_eq!(
         score_of(&app, &path, &org.auditor.token).await,
@@ -627,7 +535,7 @@ async fn reports_follow_changes_and_expiry_without_going_stale() {
     );
     let soon = (chrono::Utc::now() + chrono::Duration::seconds(2))
         .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
-    app.evidence(&org, &["4.1"], Some(&soon), Some("accepted"))
+    app.reviewed_evidence(&org, &["4.1"], Some(&soon), Some("accepted"))
         .await;
     assert_eq!(
         score_of(&app, &path, &org.auditor.token).await,
@@ -646,7 +554,7 @@ async fn reports_follow_changes_and_expiry_without_going_stale() {
 async fn link_rows_carry_the_facts_of_their_evidence_and_findings() {
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
     let app = TestApp::spawn().await;
-    let org = org_with(&app, "iso42001-2023").await;
+    let org = app.org_with("iso42001-2023").await;
     let base = format!("/api/v1/organizations/{}", org.id);
     let later = (chrono::Utc::now() + chrono::Duration::days(90)).to_rfc3339();
     let past = (chrono::Utc::now() - chrono::Duration::days(3)).to_rfc3339();
@@ -656,11 +564,10 @@ async fn link_rows_carry_the_facts_of_their_evidence_and_findings() {
 
     // Evidence: created, reviewed, its validity changed, linked once more, uploaded, archived.
     let reviewed = app
-        .evidence(&org, &["4.1", "4.2"], Some(&later), Some("accepted"))
+        .reviewed_evidence(&org, &["4.1", "4.2"], Some(&later), Some("accepted"))
         .await;
     let res = app
-        .send_json(
-            Method::PATCH,
+        .patch(
             &format!("{base}/evidence/{reviewed}"),
             &org.editor.token,
             &json!({"valid_until": past}),
@@ -668,16 +575,16 @@ async fn link_rows_carry_the_facts_of_their_evidence_and_findings() {
         .await;
     ok(res, "validity changed");
     let res = app
-        .request(
+        .call(
             Method::PUT,
             &format!("{base}/controls/{}/evidence/{reviewed}", org.control("5.1")),
-            Some(&org.editor.token),
+            &org.editor.token,
         )
-        .send()
-        .await
-        .expect("link");
+        .await;
     ok(res, "linked");
-    let uploaded = app.evidence(&org, &["4.1"], None, Some("accepted")).await;
+    let uploaded = app
+        .reviewed_evidence(&org, &["4.1"], None, Some("accepted"))
+        .await;
     let res = app
         .request(
             Method::PUT,
@@ -690,17 +597,11 @@ async fn link_rows_carry_the_facts_of_their_evidence_and_findings() {
         .expect("upload");
     ok(res, "uploaded");
     let archived = app
-        .evidence(&org, &["4.2"], Some(&later), Some("accepted"))
+        .reviewed_evidence(&org, &["4.2"], Some(&later), Some("accepted"))
         .await;
     let res = app
-        .request(
-            Method::DELETE,
-            &format!("{base}/evidence/{archived}"),
-            Some(&org.admin.token),
-        )
-        .send()
-        .await
-        .expect("archive");
+        .delete(&format!("{base}/evidence/{archived}"), &org.admin.token)
+        .await;
     ok(res, "archived");
 
     // Findings: created, moved along, retyped, relinked.
@@ -713,9 +614,7 @@ async fn link_rows_carry_the_facts_of_their_evidence_and_findings() {
         )
         .await;
     let res = app
-        .send_json(
-            Method::PATCH,
-            &format!("{base}/findings/{moved}"),
+        .patch(&format!("{base}/findings/{moved}"),
             &org.auditor.token,
             &json!({"type": "major_nonconformity", "control_ids": [org.control("4.1"), org.control("4.2")]}),
         )
@@ -723,8 +622,7 @@ async fn link_rows_carry_the_facts_of_their_evidence_and_findings() {
     ok(res, "retyped and relinked");
     let resolved = app.finding(&org, "4.2", "observation", &[]).await;
     let res = app
-        .send_json(
-            Method::PATCH,
+        .patch(
             &format!("{base}/findings/{resolved}"),
             &org.auditor.token,
             &json!({"type": "minor_nonconformity"}),

@@ -13,6 +13,7 @@ use annexa::{
     config::RetrySchedule,
     domain::finding::{FindingSource, FindingType},
     domain::principal::{Principal, Subject},
+    domain::role::Role,
     service::{findings, webhook_worker::Worker},
     store::db,
 };
@@ -20,7 +21,9 @@ use reqwest::Method;
 use sea_orm::{EntityTrait, PaginatorTrait};
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, assert_problem, body};
+use crate::helpers::{
+    ISO_42001, NewEvidence, NewFinding, TestApp, assert_problem, body, id_of, ids,
+};
 
 /// What the receiver answers.
 #[derive(Clone)]
@@ -163,35 +166,12 @@ async fn spawn_app() -> TestApp {
     .await
 }
 
-/// Registers an endpoint; returns its id and secret.
-async fn register(app: &TestApp, org: &str, url: &str, events: &[&str]) -> (String, String) {
-    let res = app
-        .send_json(
-            Method::POST,
-            &format!("/api/v1/organizations/{org}/webhooks"),
-            &app.admin_token,
-            &json!({"url": url, "events": events, "description": "test receiver"}),
-        )
-        .await;
-    assert_eq!(res.status(), 201);
-    let created = body(res).await;
-    (
-        created["id"].as_str().expect("id").to_owned(),
-        created["secret"].as_str().expect("secret").to_owned(),
-    )
-}
-
+/// Raises a major nonconformity as the platform admin; its id.
 async fn new_finding(app: &TestApp, org: &str, title: &str) -> String {
-    let res = app
-        .send_json(
-            Method::POST,
-            &format!("/api/v1/organizations/{org}/findings"),
-            &app.admin_token,
-            &json!({"title": title, "type": "major_nonconformity", "source": "internal_audit"}),
-        )
-        .await;
-    assert_eq!(res.status(), 201);
-    body(res).await["id"].as_str().expect("id").to_owned()
+    let finding = NewFinding::default()
+        .titled(title)
+        .of_type("major_nonconformity");
+    id_of(&app.new_finding(org, &app.admin_token, finding).await)
 }
 
 /// The bootstrap admin as a principal, for calling the service layer directly.
@@ -252,7 +232,7 @@ async fn settled(app: &TestApp, org: &str, webhook: &str) -> Vec<Value> {
 }
 
 #[tokio::test]
-async fn endpoints_are_managed_by_admins_and_secrets_shown_once() {
+async fn endpoints_that_are_not_public_https_or_name_no_known_event_are_refused() {
     let app = TestApp::spawn().await;
     let org = app.organization("Hooks").await;
     let base = format!("/api/v1/organizations/{org}/webhooks");
@@ -269,8 +249,7 @@ async fn endpoints_are_managed_by_admins_and_secrets_shown_once() {
         ("https://user:secret@hooks.example.com/", "credentials"),
     ] {
         let res = app
-            .send_json(
-                Method::POST,
+            .post(
                 &base,
                 &app.admin_token,
                 &json!({"url": url, "events": ["finding.created"]}),
@@ -281,38 +260,44 @@ async fn endpoints_are_managed_by_admins_and_secrets_shown_once() {
         let detail = problem["errors"][0]["message"].as_str().unwrap_or_default();
         assert!(detail.contains(why), "{url}: {detail}");
     }
-    let res = app
-        .send_json(
-            Method::POST,
-            &base,
-            &app.admin_token,
-            &json!({"url": "https://hooks.example.com/", "events": []}),
-        )
-        .await;
-    assert_problem(res, 422).await;
-    let res = app
-        .send_json(
-            Method::POST,
-            &base,
-            &app.admin_token,
-            &json!({"url": "https://hooks.example.com/", "events": ["finding.deleted"]}),
-        )
-        .await;
-    assert_problem(res, 400).await;
+    for (events, status) in [(json!([]), 422), (json!(["finding.deleted"]), 400)] {
+        let res = app
+            .post(
+                &base,
+                &app.admin_token,
+                &json!({"url": "https://hooks.example.com/", "events": events}),
+            )
+            .await;
+        assert_problem(res, status).await;
+    }
     assert_eq!(
         entity::webhook_endpoint::Entity::find()
             .count(&app.state.db)
             .await
             .unwrap(),
-        0
+        0,
+        "nothing was stored"
     );
+}
 
+/// An app that may reach loopback, an organization and an endpoint registered on it:
+/// (organization, the webhooks collection, the endpoint's id, its secret).
+async fn an_endpoint(app: &TestApp) -> (String, String, String, String) {
+    let org = app.organization("Hooks").await;
+    let base = format!("/api/v1/organizations/{org}/webhooks");
+    let (id, secret) = app
+        .new_webhook(&org, "http://127.0.0.1:9/hook", &["finding.created"])
+        .await;
+    (org, base, id, secret)
+}
+
+#[tokio::test]
+async fn registering_an_endpoint_shows_its_secret_once() {
     let app = spawn_app().await;
     let org = app.organization("Hooks").await;
     let base = format!("/api/v1/organizations/{org}/webhooks");
     let res = app
-        .send_json(
-            Method::POST,
+        .post(
             &base,
             &app.admin_token,
             &json!({"url": "http://127.0.0.1:9/hook", "events": ["finding.created", "finding.created", "control.updated"]}),
@@ -331,7 +316,8 @@ async fn endpoints_are_managed_by_admins_and_secrets_shown_once() {
     );
     assert_eq!(
         created["events"],
-        json!(["control.updated", "finding.created"])
+        json!(["control.updated", "finding.created"]),
+        "sorted, each once"
     );
     assert_eq!(created["enabled"], true);
 
@@ -340,15 +326,19 @@ async fn endpoints_are_managed_by_admins_and_secrets_shown_once() {
     assert_eq!(res.headers()["etag"], "\"1\"");
     let fetched = body(res).await;
     assert!(fetched.get("secret").is_none());
-    let listed = body(app.get(&base, &app.admin_token).await).await;
-    assert_eq!(listed["items"].as_array().unwrap().len(), 1);
+    let listed = app.get_json(&base, &app.admin_token).await;
+    assert_eq!(ids(&listed), [id]);
     assert!(listed["items"][0].get("secret").is_none());
+}
 
-    // Editors cannot manage webhooks; another organization's admin cannot see them.
-    let editor = app.member(&org, annexa::domain::role::Role::Editor).await;
+#[tokio::test]
+async fn only_the_organizations_admins_see_its_endpoints() {
+    let app = spawn_app().await;
+    let (org, base, id, _) = an_endpoint(&app).await;
+    let editor = app.member(&org, Role::Editor).await;
     assert_problem(app.get(&base, &editor.token).await, 403).await;
     let other = app.organization("Other").await;
-    let outsider = app.member(&other, annexa::domain::role::Role::Admin).await;
+    let outsider = app.member(&other, Role::Admin).await;
     assert_problem(app.get(&format!("{base}/{id}"), &outsider.token).await, 404).await;
     assert_problem(
         app.get(
@@ -359,31 +349,27 @@ async fn endpoints_are_managed_by_admins_and_secrets_shown_once() {
         404,
     )
     .await;
+}
 
-    // Updates honour If-Match; null clears the description.
-    let res = app
-        .request(
-            Method::PATCH,
-            &format!("{base}/{id}"),
-            Some(&app.admin_token),
-        )
-        .header("if-match", "\"7\"")
-        .json(&json!({"enabled": false}))
-        .send()
-        .await
-        .unwrap();
+#[tokio::test]
+async fn endpoint_updates_honour_if_match_and_null_clears_the_description() {
+    let app = spawn_app().await;
+    let (_, base, id, _) = an_endpoint(&app).await;
+    let path = format!("{base}/{id}");
+    let update = |tag: &'static str, change: Value| {
+        app.request(Method::PATCH, &path, Some(&app.admin_token))
+            .header("if-match", tag)
+            .json(&change)
+            .send()
+    };
+    let res = update("\"7\"", json!({"enabled": false})).await.unwrap();
     assert_problem(res, 412).await;
-    let res = app
-        .request(
-            Method::PATCH,
-            &format!("{base}/{id}"),
-            Some(&app.admin_token),
-        )
-        .header("if-match", "\"1\"")
-        .json(&json!({"enabled": false, "description": null, "events": ["evidence.expired"]}))
-        .send()
-        .await
-        .unwrap();
+    let res = update(
+        "\"1\"",
+        json!({"enabled": false, "description": null, "events": ["evidence.expired"]}),
+    )
+    .await
+    .unwrap();
     assert_eq!(res.status(), 200);
     let updated = body(res).await;
     assert_eq!(updated["enabled"], false);
@@ -392,50 +378,36 @@ async fn endpoints_are_managed_by_admins_and_secrets_shown_once() {
     assert_eq!(updated["events"], json!(["evidence.expired"]));
     assert_eq!(updated["version"], 2);
     let res = app
-        .send_json(
-            Method::PATCH,
-            &format!("{base}/{id}"),
-            &app.admin_token,
-            &json!({"url": "gopher://x"}),
-        )
+        .patch(&path, &app.admin_token, &json!({"url": "gopher://x"}))
         .await;
     assert_problem(res, 422).await;
+}
 
+#[tokio::test]
+async fn a_deleted_endpoint_is_gone_and_the_audit_trail_holds_no_secret() {
+    let app = spawn_app().await;
+    let (org, base, id, secret) = an_endpoint(&app).await;
+    let path = format!("{base}/{id}");
     let res = app
-        .request(
-            Method::DELETE,
-            &format!("{base}/{id}"),
-            Some(&app.admin_token),
-        )
-        .send()
-        .await
-        .unwrap();
+        .patch(&path, &app.admin_token, &json!({"enabled": false}))
+        .await;
+    assert_eq!(res.status(), 200);
+    let res = app.delete(&path, &app.admin_token).await;
     assert_eq!(res.status(), 204);
-    assert_problem(
-        app.get(&format!("{base}/{id}"), &app.admin_token).await,
-        404,
-    )
-    .await;
-    let audit = body(
-        app.get(
+    assert_problem(app.get(&path, &app.admin_token).await, 404).await;
+    let audit = app
+        .get_json(
             &format!("/api/v1/organizations/{org}/audit-events?entity_type=webhook"),
             &app.admin_token,
         )
-        .await,
-    )
-    .await;
-    let actions: Vec<&str> = audit["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["action"].as_str().unwrap())
-        .collect();
+        .await;
     assert_eq!(
-        actions,
+        app.audit_actions(&org, "entity_type=webhook", &app.admin_token)
+            .await,
         ["webhook.created", "webhook.updated", "webhook.deleted"]
     );
     assert!(
-        !audit.to_string().contains(secret),
+        !audit.to_string().contains(&secret),
         "the audit trail never holds a secret"
     );
 }
@@ -445,34 +417,25 @@ async fn events_are_delivered_signed_per_standard_webhooks() {
     let app = spawn_app().await;
     let receiver = Receiver::start().await;
     let org = app.organization("Signed").await;
-    let (webhook, secret) = register(
-        &app,
-        &org,
-        &receiver.url,
-        &[
-            "finding.created",
-            "finding.updated",
-            "finding.status_changed",
-            "control.updated",
-            "evidence.created",
-            "evidence.reviewed",
-        ],
-    )
-    .await;
-    let res = app
-        .send_json(
-            Method::POST,
-            &format!("/api/v1/organizations/{org}/frameworks"),
-            &app.admin_token,
-            &json!({"framework": "iso42001-2023"}),
+    let (webhook, secret) = app
+        .new_webhook(
+            &org,
+            &receiver.url,
+            &[
+                "finding.created",
+                "finding.updated",
+                "finding.status_changed",
+                "control.updated",
+                "evidence.created",
+                "evidence.reviewed",
+            ],
         )
         .await;
-    assert_eq!(res.status(), 201);
+    app.adopt_framework(&org, ISO_42001).await;
     let finding = new_finding(&app, &org, "Model cards missing").await;
     let path = format!("/api/v1/organizations/{org}/findings/{finding}");
     let res = app
-        .send_json(
-            Method::PATCH,
+        .patch(
             &path,
             &app.admin_token,
             &json!({"owner": "ml-lead@example.com"}),
@@ -480,12 +443,7 @@ async fn events_are_delivered_signed_per_standard_webhooks() {
         .await;
     assert_eq!(res.status(), 200);
     let res = app
-        .send_json(
-            Method::PATCH,
-            &path,
-            &app.admin_token,
-            &json!({"status": "in_progress"}),
-        )
+        .patch(&path, &app.admin_token, &json!({"status": "in_progress"}))
         .await;
     assert_eq!(res.status(), 200);
     let controls = body(
@@ -498,34 +456,25 @@ async fn events_are_delivered_signed_per_standard_webhooks() {
     .await;
     let control = controls["items"][0]["id"].as_str().unwrap().to_owned();
     let res = app
-        .send_json(
-            Method::PATCH,
+        .patch(
             &format!("/api/v1/organizations/{org}/controls/{control}"),
             &app.admin_token,
             &json!({"owner": "ciso@example.com"}),
         )
         .await;
     assert_eq!(res.status(), 200);
-    let res = app
-        .send_json(
-            Method::POST,
-            &format!("/api/v1/organizations/{org}/evidence"),
+    let evidence = app
+        .new_evidence(
+            &org,
             &app.admin_token,
-            &json!({"title": "Training data inventory", "kind": "document"}),
+            NewEvidence::default()
+                .titled("Training data inventory")
+                .with("kind", json!("document")),
         )
         .await;
-    assert_eq!(res.status(), 201);
-    let evidence = body(res).await["id"].as_str().unwrap().to_owned();
-    let auditor = app.member(&org, annexa::domain::role::Role::Auditor).await;
-    let res = app
-        .send_json(
-            Method::POST,
-            &format!("/api/v1/organizations/{org}/evidence/{evidence}/review"),
-            &auditor.token,
-            &json!({"decision": "accepted"}),
-        )
+    let auditor = app.member(&org, Role::Auditor).await;
+    app.review(&org, &id_of(&evidence), &auditor.token, "accepted")
         .await;
-    assert_eq!(res.status(), 200);
 
     let received = receiver.wait_for(6).await;
     let mut types = Vec::new();
@@ -603,7 +552,9 @@ async fn failures_are_retried_with_backoff_and_retry_after_is_honoured() {
         },
     ]);
     let org = app.organization("Retries").await;
-    let (webhook, secret) = register(&app, &org, &receiver.url, &["finding.created"]).await;
+    let (webhook, secret) = app
+        .new_webhook(&org, &receiver.url, &["finding.created"])
+        .await;
     new_finding(&app, &org, "Flaky receiver").await;
     let received = receiver.wait_for(3).await;
     let ids: HashSet<String> = received.iter().map(|r| r.header("webhook-id")).collect();
@@ -643,7 +594,9 @@ async fn failures_are_retried_with_backoff_and_retry_after_is_honoured() {
     })
     .await;
     let org2 = app2.organization("Exhausted").await;
-    let (webhook2, _) = register(&app2, &org2, &receiver.url, &["finding.created"]).await;
+    let (webhook2, _) = app2
+        .new_webhook(&org2, &receiver.url, &["finding.created"])
+        .await;
     new_finding(&app2, &org2, "Never accepted").await;
     let log = settled(&app2, &org2, &webhook2).await;
     assert_eq!(log[0]["status"], "failed");
@@ -666,7 +619,9 @@ async fn gone_disables_the_endpoint_and_redelivery_resends_the_same_message() {
     let receiver = Receiver::start().await;
     receiver.answer([Reply::status(410)]);
     let org = app.organization("Gone").await;
-    let (webhook, secret) = register(&app, &org, &receiver.url, &["finding.created"]).await;
+    let (webhook, secret) = app
+        .new_webhook(&org, &receiver.url, &["finding.created"])
+        .await;
     new_finding(&app, &org, "First").await;
     let first = receiver.wait_for(1).await[0].clone();
     let log = settled(&app, &org, &webhook).await;
@@ -696,12 +651,7 @@ async fn gone_disables_the_endpoint_and_redelivery_resends_the_same_message() {
         .unwrap();
     assert_problem(res, 409).await;
     let res = app
-        .send_json(
-            Method::PATCH,
-            &endpoint_path,
-            &app.admin_token,
-            &json!({"enabled": true}),
-        )
+        .patch(&endpoint_path, &app.admin_token, &json!({"enabled": true}))
         .await;
     assert_eq!(res.status(), 200);
     assert_eq!(body(res).await["disabled_reason"], Value::Null);
@@ -748,7 +698,9 @@ async fn a_rotated_secret_keeps_signing_during_the_overlap() {
     let app = spawn_app().await;
     let receiver = Receiver::start().await;
     let org = app.organization("Rotation").await;
-    let (webhook, old) = register(&app, &org, &receiver.url, &["finding.created"]).await;
+    let (webhook, old) = app
+        .new_webhook(&org, &receiver.url, &["finding.created"])
+        .await;
     let rotate = format!("/api/v1/organizations/{org}/webhooks/{webhook}/rotate-secret");
     let res = app
         .request(Method::POST, &rotate, Some(&app.admin_token))
@@ -766,12 +718,7 @@ async fn a_rotated_secret_keeps_signing_during_the_overlap() {
     assert!(during.verifies_with(&new) && during.verifies_with(&old));
 
     let res = app
-        .send_json(
-            Method::POST,
-            &rotate,
-            &app.admin_token,
-            &json!({"overlap_seconds": 0}),
-        )
+        .post(&rotate, &app.admin_token, &json!({"overlap_seconds": 0}))
         .await;
     assert_eq!(res.status(), 200);
     let newest = body(res).await;
@@ -784,8 +731,7 @@ async fn a_rotated_secret_keeps_signing_during_the_overlap() {
     assert!(!after.verifies_with(&new) && !after.verifies_with(&old));
 
     let res = app
-        .send_json(
-            Method::POST,
+        .post(
             &rotate,
             &app.admin_token,
             &json!({"overlap_seconds": 9_999_999}),
@@ -793,12 +739,7 @@ async fn a_rotated_secret_keeps_signing_during_the_overlap() {
         .await;
     assert_problem(res, 422).await;
     let res = app
-        .send_json(
-            Method::POST,
-            &rotate,
-            &app.admin_token,
-            &json!({"overlap": 5}),
-        )
+        .post(&rotate, &app.admin_token, &json!({"overlap": 5}))
         .await;
     assert_problem(res, 400).await;
 }
@@ -808,7 +749,8 @@ async fn a_rolled_back_change_emits_nothing() {
     let app = spawn_app().await;
     let receiver = Receiver::start().await;
     let org = app.organization("Rollback").await;
-    register(&app, &org, &receiver.url, &["finding.created"]).await;
+    app.new_webhook(&org, &receiver.url, &["finding.created"])
+        .await;
     let admin = admin_principal(&app);
     // The finding and its event are written, then the transaction fails and rolls back.
     let txn = db::begin_write(&app.state.db).await.unwrap();
@@ -832,9 +774,7 @@ async fn a_rolled_back_change_emits_nothing() {
     );
     // A request that fails emits nothing either.
     let res = app
-        .send_json(
-            Method::POST,
-            &format!("/api/v1/organizations/{org}/findings"),
+        .post(&format!("/api/v1/organizations/{org}/findings"),
             &app.admin_token,
             &json!({"title": "Bad", "type": "observation", "source": "internal_audit", "control_ids": [uuid::Uuid::now_v7()]}),
         )
@@ -943,17 +883,8 @@ async fn readiness_changes_fire_only_when_a_score_or_level_moves() {
     let app = spawn_app().await;
     let receiver = Receiver::start().await;
     let org = app.organization("Scores").await;
-    let res = app
-        .send_json(
-            Method::POST,
-            &format!("/api/v1/organizations/{org}/frameworks"),
-            &app.admin_token,
-            &json!({"framework": "iso42001-2023"}),
-        )
-        .await;
-    assert_eq!(res.status(), 201);
-    register(
-        &app,
+    app.adopt_framework(&org, ISO_42001).await;
+    app.new_webhook(
         &org,
         &receiver.url,
         &["readiness.score_changed", "control.updated"],
@@ -975,12 +906,7 @@ async fn readiness_changes_fire_only_when_a_score_or_level_moves() {
     };
     // Notes do not move the score: a control event, no readiness event.
     let res = app
-        .send_json(
-            Method::PATCH,
-            &control(0),
-            &app.admin_token,
-            &json!({"notes": "reviewed"}),
-        )
+        .patch(&control(0), &app.admin_token, &json!({"notes": "reviewed"}))
         .await;
     assert_eq!(res.status(), 200);
     receiver.wait_for(1).await;
@@ -993,8 +919,7 @@ async fn readiness_changes_fire_only_when_a_score_or_level_moves() {
     assert_eq!(types(receiver.all()), ["control.updated"]);
     // Implementing a control moves it.
     let res = app
-        .send_json(
-            Method::PATCH,
+        .patch(
             &control(1),
             &app.admin_token,
             &json!({"status": "implemented"}),
@@ -1032,25 +957,21 @@ async fn expired_evidence_is_announced_once() {
     let app = spawn_app().await;
     let receiver = Receiver::start().await;
     let org = app.organization("Expiry").await;
-    register(&app, &org, &receiver.url, &["evidence.expired"]).await;
+    app.new_webhook(&org, &receiver.url, &["evidence.expired"])
+        .await;
     // Let the first sweep set its starting mark.
     tokio::time::sleep(Duration::from_millis(300)).await;
     let valid_until = (chrono::Utc::now() + chrono::Duration::seconds(1)).to_rfc3339();
-    let res = app
-        .send_json(
-            Method::POST,
-            &format!("/api/v1/organizations/{org}/evidence"),
+    let evidence = app
+        .new_evidence(
+            &org,
             &app.admin_token,
-            &json!({"title": "Pen test report", "kind": "report", "valid_until": valid_until}),
+            NewEvidence::default()
+                .titled("Pen test report")
+                .valid_until(&valid_until),
         )
         .await;
-    assert_eq!(
-        res.status(),
-        201,
-        "{}",
-        res.text().await.unwrap_or_default()
-    );
-    let evidence = body(res).await["id"].as_str().unwrap().to_owned();
+    let evidence = id_of(&evidence);
     let received = receiver.wait_for(1).await;
     let payload = received[0].json();
     assert_eq!(payload["type"], "evidence.expired");
@@ -1069,7 +990,9 @@ async fn two_workers_deliver_each_of_500_events_exactly_once() {
     .await;
     let receiver = Receiver::start().await;
     let org = app.organization("Throughput").await;
-    let (webhook, _) = register(&app, &org, &receiver.url, &["finding.created"]).await;
+    let (webhook, _) = app
+        .new_webhook(&org, &receiver.url, &["finding.created"])
+        .await;
     let admin = admin_principal(&app);
     for batch in 0..5 {
         let txn = db::begin_write(&app.state.db).await.unwrap();
@@ -1135,7 +1058,9 @@ async fn finished_deliveries_are_purged_after_the_retention_period() {
     .await;
     let receiver = Receiver::start().await;
     let org = app.organization("Retention").await;
-    let (webhook, _) = register(&app, &org, &receiver.url, &["finding.created"]).await;
+    let (webhook, _) = app
+        .new_webhook(&org, &receiver.url, &["finding.created"])
+        .await;
     new_finding(&app, &org, "Old").await;
     settled(&app, &org, &webhook).await;
     let long_ago = db::now() - chrono::Duration::days(31);

@@ -1,4 +1,5 @@
-//! The test harness: `TestApp` spawns the application on a fresh database and mints principals.
+//! The harness: `TestApp` spawns the application on a fresh database, talks HTTP to it and
+//! mints principals; `body` and `assert_problem` read its answers.
 
 use std::sync::OnceLock;
 
@@ -191,6 +192,51 @@ impl TestApp {
             .expect("request")
     }
 
+    /// POST a JSON body with a token.
+    pub async fn post(&self, path: &str, token: &str, body: &Value) -> Response {
+        self.send_json(Method::POST, path, token, body).await
+    }
+
+    /// PATCH a JSON body with a token.
+    pub async fn patch(&self, path: &str, token: &str, body: &Value) -> Response {
+        self.send_json(Method::PATCH, path, token, body).await
+    }
+
+    /// A request without a body (DELETE, or a POST/PUT that takes none) with a token.
+    pub async fn call(&self, method: Method, path: &str, token: &str) -> Response {
+        self.request(method, path, Some(token))
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// DELETE with a token.
+    pub async fn delete(&self, path: &str, token: &str) -> Response {
+        self.call(Method::DELETE, path, token).await
+    }
+
+    /// The JSON body of a GET that must answer 200.
+    pub async fn get_json(&self, path: &str, token: &str) -> Value {
+        let res = self.get(path, token).await;
+        assert_eq!(res.status(), StatusCode::OK, "GET {path}");
+        body(res).await
+    }
+
+    /// Follows `next_cursor` from `path` to the end and returns every item (40 a page).
+    pub async fn all_pages(&self, path: &str) -> Vec<Value> {
+        let mut items = Vec::new();
+        let separator = if path.contains('?') { '&' } else { '?' };
+        let mut next = format!("{path}{separator}limit=40");
+        loop {
+            let page = self.get_json(&next, &self.admin_token).await;
+            items.extend(page["items"].as_array().expect("items").iter().cloned());
+            match page["next_cursor"].as_str() {
+                Some(cursor) => next = format!("{path}{separator}limit=40&cursor={cursor}"),
+                None => return items,
+            }
+        }
+    }
+
     /// Creates a user directly (shared password hash) and mints a token for it.
     pub async fn user(&self, email: &str, platform_admin: bool) -> Actor {
         let hash = match USER_HASH.get() {
@@ -273,6 +319,29 @@ pub fn mint(state: &AppState, sub: &str) -> String {
 pub async fn body(res: Response) -> Value {
     let text = res.text().await.expect("body");
     serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON: {text}"))
+}
+
+/// The `id` of a JSON object.
+pub fn id_of(value: &Value) -> String {
+    value["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no id in {value}"))
+        .to_owned()
+}
+
+/// The ids of a page's items, in order.
+pub fn ids(page: &Value) -> Vec<String> {
+    page["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(id_of)
+        .collect()
+}
+
+/// How many items a page holds.
+pub fn item_count(page: &Value) -> usize {
+    page["items"].as_array().expect("items").len()
 }
 
 /// Asserts a problem+json answer with `status` and returns its body.
