@@ -78,12 +78,12 @@ impl FindingStatus {
     /// The statuses in which a finding is open, as stored: the ones [`Self::is_open`] accepts.
     pub const OPEN: [&'static str; 3] = ["open", "in_progress", "resolved"];
 
-    /// Whether the finding still counts against readiness (contract §7).
+    /// Whether the finding still counts against readiness (see docs/readiness.md).
     pub fn is_open(self) -> bool {
         matches!(self, Self::Open | Self::InProgress | Self::Resolved)
     }
 
-    /// The statuses reachable from this one (contract §6).
+    /// The statuses reachable from this one (see docs/findings.md).
     pub fn next(self) -> &'static [FindingStatus] {
         use FindingStatus::*;
         match self {
@@ -159,7 +159,7 @@ mod tests {
     use super::{FindingStatus::*, *};
 
     #[test]
-    fn the_status_machine_of_contract_section_6() {
+    fn the_status_machine() {
         let allowed = [
             (Open, InProgress),
             (Open, Resolved),

@@ -1,6 +1,6 @@
 //! Value rules for identities: email normalization, password policy, display names.
 
-/// Minimum password length (contract §2).
+/// Minimum password length (see docs/identity.md).
 pub const MIN_PASSWORD_CHARS: usize = 12;
 /// Maximum password length, to bound hashing work.
 pub const MAX_PASSWORD_CHARS: usize = 1024;

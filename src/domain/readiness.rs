@@ -1,4 +1,4 @@
-//! The readiness formula (version 1, contract §7): per-control scores, framework and group
+//! The readiness formula (version 1, see docs/readiness.md): per-control scores, framework and group
 //! scores, the readiness level and the blockers. Pure: the service gathers the facts.
 
 use serde::{Deserialize, Serialize};

@@ -1,4 +1,4 @@
-//! Organization roles and the permission matrix of contract §2.
+//! Organization roles and the permission matrix of docs/identity.md.
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -38,7 +38,7 @@ impl Role {
         Role::ALL.into_iter().find(|r| r.as_str() == value)
     }
 
-    /// Whether this role may perform `action` (contract §2).
+    /// Whether this role may perform `action` (see docs/identity.md).
     pub fn can(self, action: Action) -> bool {
         use Action::*;
         match action {
@@ -79,7 +79,7 @@ mod tests {
     use super::{Action::*, Role, Role::*};
 
     #[test]
-    fn the_matrix_of_contract_section_2() {
+    fn the_permission_matrix() {
         // (action, [viewer, auditor, editor, admin])
         let table = [
             (Read, [true, true, true, true]),

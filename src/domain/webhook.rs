@@ -1,4 +1,4 @@
-//! Webhook rules (contract §10): event types, Standard Webhooks signatures, the retry schedule,
+//! Webhook rules (see docs/webhooks.md): event types, Standard Webhooks signatures, the retry schedule,
 //! `Retry-After`, and which endpoint URLs and addresses are allowed.
 
 use std::{

@@ -1,6 +1,6 @@
 //! Keyset pagination shared by every list: a page request (limit + the key to start after) and its result.
 
-/// Default and maximum page sizes (contract §1).
+/// Default and maximum page sizes (see docs/conventions.md).
 pub const DEFAULT_LIMIT: u64 = 50;
 /// The largest `limit` accepted.
 pub const MAX_LIMIT: u64 = 500;

@@ -27,7 +27,7 @@ pub fn facts(status: ControlStatus, applicable: bool, stats: &ControlStats) -> C
     }
 }
 
-/// The control's score (contract §7), from the same function the readiness report uses.
+/// The control's score (see docs/readiness.md), from the same function the readiness report uses.
 pub fn score(status: ControlStatus, applicable: bool, stats: &ControlStats) -> Option<f64> {
     control_score(&facts(status, applicable, stats))
 }

@@ -15,7 +15,7 @@ use crate::{
 };
 use entity::{login_throttle, refresh_token, revoked_token, service_account, user};
 
-/// Lifetime of refresh tokens (contract §2).
+/// Lifetime of refresh tokens (see docs/identity.md).
 pub const REFRESH_TOKEN_DAYS: i64 = 30;
 /// Failed password grants for one username allowed within the window before throttling.
 pub const MAX_FAILURES: i32 = 5;

@@ -1,4 +1,4 @@
-//! Webhooks (contract §10) against a real receiver on loopback: signatures checked with the
+//! Webhooks (see docs/webhooks.md) against a real receiver on loopback: signatures checked with the
 //! Standard Webhooks reference library, retries, `Retry-After`, 410, redelivery, rotation,
 //! rollback, delivery-time address checks and two workers sharing one queue.
 

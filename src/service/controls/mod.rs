@@ -178,7 +178,7 @@ pub async fn create_custom<C: ConnectionTrait>(
     })
 }
 
-/// Filters of the control list (contract §4 plus `updated_since`).
+/// Filters of the control list (see docs/controls.md, plus `updated_since`).
 #[derive(Debug, Clone, Default)]
 pub struct ControlFilter {
     pub framework: Option<String>,

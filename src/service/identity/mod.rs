@@ -1,4 +1,4 @@
-//! Users, organizations, memberships and service accounts: the tenancy model of contract §2.
+//! Users, organizations, memberships and service accounts: the tenancy model of docs/identity.md.
 
 use chrono::{DateTime, Utc};
 use sea_orm::{

@@ -35,7 +35,7 @@ pub(super) fn new_secret() -> String {
     webhook::secret_from_bytes(&bytes)
 }
 
-/// Checks an endpoint URL: its form, and every address its host resolves to (contract §10).
+/// Checks an endpoint URL: its form, and every address its host resolves to (see docs/webhooks.md).
 pub async fn check_url(value: &str, allow_private: bool) -> Result<String> {
     let url = webhook::check_url(value, allow_private)
         .map_err(|rejected| AppError::invalid("url", rejected.0))?;

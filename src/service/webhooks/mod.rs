@@ -1,4 +1,4 @@
-//! Webhooks (contract §10): endpoint management, the outbox written inside each change's own
+//! Webhooks (see docs/webhooks.md): endpoint management, the outbox written inside each change's own
 //! transaction, the delivery log and redelivery.
 
 use std::{sync::LazyLock, time::Duration};
