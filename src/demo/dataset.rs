@@ -7,11 +7,11 @@ use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOr
 
 use super::{People, SeedSpec};
 use crate::{
-    domain::principal::{Principal, Subject},
     domain::{
         control::{ControlKind, ControlStatus},
         evidence::{EvidenceKind, ReviewDecision},
         finding::{FindingSource, FindingStatus, FindingType},
+        principal::{Principal, Subject},
         role::Role,
     },
     error::{AppError, Result},

@@ -16,11 +16,11 @@ use serde::{Deserialize, Serialize};
 use crate::{
     cache::{Cache, Cached},
     catalog::GroupData,
-    domain::principal::Principal,
     domain::{
         control::{ControlKind, ControlStatus, is_justified},
         evidence::ReviewStatus,
         finding::FindingType,
+        principal::Principal,
         readiness::{self, Assessment, ControlInput, FORMULA_VERSION, Level},
         role::Action,
     },
@@ -306,8 +306,9 @@ async fn compute<C: ConnectionTrait>(
 
 /// How long a cached report is served at most.
 pub const CACHE_MINUTES: i64 = 10;
-/// The cached report when it still holds, else a new one (computed and cached). The data
-/// version is read before computing, so a change that lands meanwhile invalidates the entry.
+/// The report for one adopted framework at `version` (the organization's data version, read
+/// with the caller's authorization): the cached one when it still holds, else a new one, computed
+/// (six queries) and cached. A change that lands meanwhile moves the version past the entry.
 pub async fn report_at(
     db_conn: &DatabaseConnection,
     cache: &Cache,
@@ -323,20 +324,6 @@ pub async fn report_at(
             Ok((report, fresh_until))
         })
         .await
-}
-
-/// The full report for one adopted framework: six queries when computed; when the
-/// cached one still holds, none beyond the one that authenticated the caller (which also read
-/// the role and data version).
-pub async fn report(
-    db_conn: &DatabaseConnection,
-    cache: &Cache,
-    principal: &Principal,
-    org_id: &str,
-    key: &str,
-) -> Result<Arc<Report>> {
-    let (_, version) = authz::authorize_versioned(db_conn, principal, org_id, Action::Read).await?;
-    report_at(db_conn, cache, org_id, key, version).await
 }
 
 /// The report of every adopted framework, in adoption order.

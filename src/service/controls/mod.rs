@@ -12,11 +12,11 @@ use sea_orm::{
 
 use crate::{
     cache::Cache,
-    domain::principal::Principal,
-    domain::webhook::EventType,
     domain::{
         control::{ControlKind, ControlStatus, check_applicability},
+        principal::Principal,
         role::Action,
+        webhook::EventType,
     },
     error::{AppError, Result, ResultExt},
     service::{

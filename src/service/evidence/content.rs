@@ -5,9 +5,9 @@ use sea_orm::{
 };
 
 use crate::{
-    domain::principal::Principal,
     domain::{
         evidence::{ReviewStatus, status_after_change},
+        principal::Principal,
         role::Action,
     },
     error::{AppError, Result},

@@ -13,11 +13,11 @@ use sea_orm::{
 };
 
 use crate::{
-    domain::principal::Principal,
-    domain::webhook::EventType,
     domain::{
         evidence::{EvidenceKind, ReviewDecision, ReviewStatus, may_review, status_after_change},
+        principal::Principal,
         role::Action,
+        webhook::EventType,
     },
     error::{AppError, Result},
     service::{

@@ -13,11 +13,11 @@ use sea_orm::{
 };
 
 use crate::{
-    domain::principal::Principal,
-    domain::webhook::EventType,
     domain::{
         finding::{FindingSource, FindingStatus, FindingType},
+        principal::Principal,
         role::Action,
+        webhook::EventType,
     },
     error::{AppError, Result, ResultExt},
     service::{

@@ -11,8 +11,8 @@ use sea_orm::{
 };
 
 use crate::{
-    domain::principal::Principal,
     domain::{
+        principal::Principal,
         role::Action,
         webhook::{self, EventType},
     },
