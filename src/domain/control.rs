@@ -1,72 +1,28 @@
 //! Control rules of the Statement of Applicability: statuses, kinds and applicability.
 
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use crate::domain::wire::wire_enum;
 
-/// How far a control's implementation has come.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum ControlStatus {
-    NotStarted,
-    Planned,
-    InProgress,
-    Implemented,
-}
-
-impl ControlStatus {
-    /// Every status, in order.
-    pub const ALL: [ControlStatus; 4] = [
-        ControlStatus::NotStarted,
-        ControlStatus::Planned,
-        ControlStatus::InProgress,
-        ControlStatus::Implemented,
-    ];
-
-    /// The stored / wire name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::NotStarted => "not_started",
-            Self::Planned => "planned",
-            Self::InProgress => "in_progress",
-            Self::Implemented => "implemented",
-        }
+wire_enum!(
+    /// How far a control's implementation has come.
+    ControlStatus {
+        NotStarted => "not_started",
+        Planned => "planned",
+        InProgress => "in_progress",
+        Implemented => "implemented",
     }
+);
 
-    /// Parses a stored name.
-    pub fn parse(value: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|s| s.as_str() == value)
+wire_enum!(
+    /// What a control records.
+    ControlKind {
+        /// A management-system clause (4–10): always applicable.
+        Clause => "clause",
+        /// An Annex A control or a custom control.
+        Control => "control",
+        /// An item of the AI audit checklist.
+        ChecklistItem => "checklist_item",
     }
-}
-
-/// What a control records.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum ControlKind {
-    /// A management-system clause (4–10): always applicable.
-    Clause,
-    /// An Annex A control or a custom control.
-    Control,
-    /// An item of the AI audit checklist.
-    ChecklistItem,
-}
-
-impl ControlKind {
-    /// The stored / wire name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Clause => "clause",
-            Self::Control => "control",
-            Self::ChecklistItem => "checklist_item",
-        }
-    }
-
-    /// Parses a stored name.
-    pub fn parse(value: &str) -> Option<Self> {
-        [Self::Clause, Self::Control, Self::ChecklistItem]
-            .into_iter()
-            .find(|k| k.as_str() == value)
-    }
-}
+);
 
 /// Whether a justification is present (non-blank).
 pub fn is_justified(justification: Option<&str>) -> bool {

@@ -1,85 +1,36 @@
 //! Evidence rules: kinds, review states, the segregation of duties and safe file names.
 
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use crate::domain::wire::wire_enum;
 
-/// What a piece of evidence is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum EvidenceKind {
-    Document,
-    Screenshot,
-    Log,
-    Configuration,
-    Report,
-    Link,
-    Attestation,
-}
-
-impl EvidenceKind {
-    const ALL: [EvidenceKind; 7] = [
-        Self::Document,
-        Self::Screenshot,
-        Self::Log,
-        Self::Configuration,
-        Self::Report,
-        Self::Link,
-        Self::Attestation,
-    ];
-
-    /// The stored / wire name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Document => "document",
-            Self::Screenshot => "screenshot",
-            Self::Log => "log",
-            Self::Configuration => "configuration",
-            Self::Report => "report",
-            Self::Link => "link",
-            Self::Attestation => "attestation",
-        }
+wire_enum!(
+    /// What a piece of evidence is.
+    EvidenceKind {
+        Document => "document",
+        Screenshot => "screenshot",
+        Log => "log",
+        Configuration => "configuration",
+        Report => "report",
+        Link => "link",
+        Attestation => "attestation",
     }
+);
 
-    /// Parses a stored name.
-    pub fn parse(value: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|k| k.as_str() == value)
+wire_enum!(
+    /// Where a piece of evidence stands in review.
+    ReviewStatus {
+        Pending => "pending",
+        Accepted => "accepted",
+        Rejected => "rejected",
     }
-}
+);
 
-/// Where a piece of evidence stands in review.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum ReviewStatus {
-    Pending,
-    Accepted,
-    Rejected,
-}
-
-impl ReviewStatus {
-    /// The stored / wire name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Pending => "pending",
-            Self::Accepted => "accepted",
-            Self::Rejected => "rejected",
-        }
+wire_enum!(
+    /// A reviewer's decision.
+    ReviewDecision {
+        Accepted => "accepted",
+        Rejected => "rejected",
     }
-
-    /// Parses a stored name.
-    pub fn parse(value: &str) -> Option<Self> {
-        [Self::Pending, Self::Accepted, Self::Rejected]
-            .into_iter()
-            .find(|s| s.as_str() == value)
-    }
-}
-
-/// A reviewer's decision.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum ReviewDecision {
-    Accepted,
-    Rejected,
-}
+);
 
 impl ReviewDecision {
     /// The review status the decision leads to.

@@ -1,38 +1,10 @@
 //! Audit findings: types, sources, and the corrective-action status machine with its role rules.
 
+use crate::domain::{
+    role::{Action, Role},
+    wire::wire_enum,
+};
 use chrono::NaiveDate;
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
-
-use crate::domain::role::{Action, Role};
-
-macro_rules! wire_enum {
-    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident => $wire:literal),+ $(,)? }) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
-        #[serde(rename_all = "snake_case")]
-        pub enum $name {
-            $($(#[$vmeta])* $variant),+
-        }
-
-        impl $name {
-            /// Every value.
-            pub const ALL: &'static [$name] = &[$($name::$variant),+];
-
-            /// The stored / wire name.
-            pub fn as_str(self) -> &'static str {
-                match self {
-                    $($name::$variant => $wire),+
-                }
-            }
-
-            /// Parses a stored name.
-            pub fn parse(value: &str) -> Option<Self> {
-                Self::ALL.iter().copied().find(|v| v.as_str() == value)
-            }
-        }
-    };
-}
 
 wire_enum!(
     /// How serious a finding is (certification-body conventions).
@@ -169,8 +141,8 @@ mod tests {
             (Resolved, Closed),
             (Resolved, InProgress),
         ];
-        for &from in FindingStatus::ALL {
-            for &to in FindingStatus::ALL {
+        for from in FindingStatus::ALL {
+            for to in FindingStatus::ALL {
                 let result = check_transition(from, to, Role::Admin, Some("Accepted by the board"));
                 assert_eq!(
                     result.is_ok(),

@@ -9,3 +9,4 @@ pub mod principal;
 pub mod readiness;
 pub mod role;
 pub mod webhook;
+mod wire;

@@ -1,8 +1,7 @@
 //! The readiness formula (version 1, see docs/readiness.md): per-control scores, framework and group
 //! scores, the readiness level and the blockers. Pure: the service gathers the facts.
 
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use crate::domain::wire::wire_enum;
 
 use crate::domain::control::{ControlKind, ControlStatus};
 
@@ -66,51 +65,33 @@ pub fn aggregate(scores: impl IntoIterator<Item = Option<f64>>) -> (f64, usize) 
     }
 }
 
-/// The readiness level.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Level {
-    /// Score ≥ 85, no open major nonconformity, every clause implemented, every exclusion justified.
-    Ready,
-    /// Score ≥ 60.
-    AtRisk,
-    /// Below 60.
-    NotReady,
-}
-
-impl Level {
-    /// The stored / wire name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Ready => "ready",
-            Self::AtRisk => "at_risk",
-            Self::NotReady => "not_ready",
-        }
+wire_enum!(
+    /// The readiness level.
+    Level {
+        /// Score ≥ 85, no open major nonconformity, every clause implemented, every exclusion justified.
+        Ready => "ready",
+        /// Score ≥ 60.
+        AtRisk => "at_risk",
+        /// Below 60.
+        NotReady => "not_ready",
     }
+);
 
-    /// Parses a stored name.
-    pub fn parse(value: &str) -> Option<Self> {
-        [Self::Ready, Self::AtRisk, Self::NotReady]
-            .into_iter()
-            .find(|l| l.as_str() == value)
+wire_enum!(
+    /// What stands between a framework and `ready`.
+    BlockerKind {
+        /// An open major nonconformity on a control.
+        MajorNonconformity => "major_nonconformity",
+        /// A management-system clause not implemented.
+        ClauseNotImplemented => "clause_not_implemented",
+        /// An implemented control without valid accepted evidence (and none expired).
+        MissingEvidence => "missing_evidence",
+        /// An implemented control whose accepted evidence has all expired.
+        ExpiredEvidence => "expired_evidence",
+        /// A not-applicable control without a justification.
+        MissingJustification => "missing_justification",
     }
-}
-
-/// What stands between a framework and `ready`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum BlockerKind {
-    /// An open major nonconformity on a control.
-    MajorNonconformity,
-    /// A management-system clause not implemented.
-    ClauseNotImplemented,
-    /// An implemented control without valid accepted evidence (and none expired).
-    MissingEvidence,
-    /// An implemented control whose accepted evidence has all expired.
-    ExpiredEvidence,
-    /// A not-applicable control without a justification.
-    MissingJustification,
-}
+);
 
 /// Everything the report needs about one control of the framework.
 #[derive(Debug, Clone)]

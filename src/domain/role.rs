@@ -1,43 +1,22 @@
 //! Organization roles and the permission matrix of docs/identity.md.
 
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use crate::domain::wire::wire_enum;
 
-/// A role in one organization.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ToSchema,
-)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    /// Reads controls, evidence, findings, readiness and the SoA.
-    Viewer,
-    /// Reads everything including audit events, reviews evidence, raises and verifies findings.
-    Auditor,
-    /// Changes controls, evidence and findings.
-    Editor,
-    /// Everything, including members, service accounts, adoption and deletion.
-    Admin,
-}
+wire_enum!(
+    /// A role in one organization.
+    Role {
+        /// Reads controls, evidence, findings, readiness and the SoA.
+        Viewer => "viewer",
+        /// Reads everything including audit events, reviews evidence, raises and verifies findings.
+        Auditor => "auditor",
+        /// Changes controls, evidence and findings.
+        Editor => "editor",
+        /// Everything, including members, service accounts, adoption and deletion.
+        Admin => "admin",
+    }
+);
 
 impl Role {
-    /// Every role, for exhaustive tests.
-    pub const ALL: [Role; 4] = [Role::Viewer, Role::Auditor, Role::Editor, Role::Admin];
-
-    /// The stored / wire name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Viewer => "viewer",
-            Role::Auditor => "auditor",
-            Role::Editor => "editor",
-            Role::Admin => "admin",
-        }
-    }
-
-    /// Parses a stored name.
-    pub fn parse(value: &str) -> Option<Role> {
-        Role::ALL.into_iter().find(|r| r.as_str() == value)
-    }
-
     /// Whether this role may perform `action` (see docs/identity.md).
     pub fn can(self, action: Action) -> bool {
         use Action::*;

@@ -9,9 +9,9 @@ use std::{
 use base64::Engine;
 use chrono::{DateTime, Utc};
 use hmac::{Hmac, Mac};
-use serde::{Deserialize, Serialize};
 use sha2::Sha256;
-use utoipa::ToSchema;
+
+use crate::domain::wire::wire_enum;
 
 /// A delivery waiting for its next attempt.
 pub const PENDING: &str = "pending";
@@ -20,69 +20,27 @@ pub const SUCCEEDED: &str = "succeeded";
 /// Given up: attempts exhausted, or the endpoint answered 410 and was disabled.
 pub const FAILED: &str = "failed";
 
-/// What happened, as the `type` of an event.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema,
-)]
-pub enum EventType {
-    /// A finding was raised.
-    #[serde(rename = "finding.created")]
-    FindingCreated,
-    /// A finding changed, its status excepted.
-    #[serde(rename = "finding.updated")]
-    FindingUpdated,
-    /// A finding's status changed (with or without other fields).
-    #[serde(rename = "finding.status_changed")]
-    FindingStatusChanged,
-    /// A control changed.
-    #[serde(rename = "control.updated")]
-    ControlUpdated,
-    /// Evidence was added.
-    #[serde(rename = "evidence.created")]
-    EvidenceCreated,
-    /// Evidence was accepted or rejected.
-    #[serde(rename = "evidence.reviewed")]
-    EvidenceReviewed,
-    /// Evidence reached the end of its validity.
-    #[serde(rename = "evidence.expired")]
-    EvidenceExpired,
-    /// A framework's readiness score or level changed.
-    #[serde(rename = "readiness.score_changed")]
-    ReadinessScoreChanged,
-}
-
-impl EventType {
-    /// Every event type.
-    pub const ALL: [EventType; 8] = [
-        EventType::FindingCreated,
-        EventType::FindingUpdated,
-        EventType::FindingStatusChanged,
-        EventType::ControlUpdated,
-        EventType::EvidenceCreated,
-        EventType::EvidenceReviewed,
-        EventType::EvidenceExpired,
-        EventType::ReadinessScoreChanged,
-    ];
-
-    /// The wire name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            EventType::FindingCreated => "finding.created",
-            EventType::FindingUpdated => "finding.updated",
-            EventType::FindingStatusChanged => "finding.status_changed",
-            EventType::ControlUpdated => "control.updated",
-            EventType::EvidenceCreated => "evidence.created",
-            EventType::EvidenceReviewed => "evidence.reviewed",
-            EventType::EvidenceExpired => "evidence.expired",
-            EventType::ReadinessScoreChanged => "readiness.score_changed",
-        }
+wire_enum!(
+    /// What happened, as the `type` of an event.
+    EventType {
+        /// A finding was raised.
+        FindingCreated => "finding.created",
+        /// A finding changed, its status excepted.
+        FindingUpdated => "finding.updated",
+        /// A finding's status changed (with or without other fields).
+        FindingStatusChanged => "finding.status_changed",
+        /// A control changed.
+        ControlUpdated => "control.updated",
+        /// Evidence was added.
+        EvidenceCreated => "evidence.created",
+        /// Evidence was accepted or rejected.
+        EvidenceReviewed => "evidence.reviewed",
+        /// Evidence reached the end of its validity.
+        EvidenceExpired => "evidence.expired",
+        /// A framework's readiness score or level changed.
+        ReadinessScoreChanged => "readiness.score_changed",
     }
-
-    /// Parses a wire name.
-    pub fn parse(value: &str) -> Option<EventType> {
-        EventType::ALL.into_iter().find(|e| e.as_str() == value)
-    }
-}
+);
 
 /// The prefix of every signing secret.
 pub const SECRET_PREFIX: &str = "whsec_";
