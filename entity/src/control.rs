@@ -2,6 +2,8 @@
 
 use sea_orm::entity::prelude::*;
 
+use crate::values::{ControlKind, ControlStatus};
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "controls")]
 pub struct Model {
@@ -14,12 +16,12 @@ pub struct Model {
     pub reference: String,
     pub title: String,
     pub group_key: String,
-    pub kind: String,
+    pub kind: ControlKind,
     pub custom: bool,
     pub description: Option<String>,
     pub applicable: bool,
     pub justification: Option<String>,
-    pub status: String,
+    pub status: ControlStatus,
     pub owner: Option<String>,
     pub due_date: Option<Date>,
     pub notes: Option<String>,

@@ -2,6 +2,8 @@
 
 use sea_orm::entity::prelude::*;
 
+use crate::values::ReviewStatus;
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "control_evidence")]
 pub struct Model {
@@ -13,7 +15,7 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     /// Copies of the evidence's facts (kept in step by the evidence service), read by the
     /// per-control aggregates without touching the evidence rows.
-    pub evidence_review_status: String,
+    pub evidence_review_status: ReviewStatus,
     pub evidence_valid_until: Option<DateTimeUtc>,
     pub evidence_archived_at: Option<DateTimeUtc>,
 }

@@ -2,6 +2,8 @@
 
 use sea_orm::entity::prelude::*;
 
+use crate::values::{EvidenceKind, ReviewStatus};
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "evidence")]
 pub struct Model {
@@ -10,11 +12,11 @@ pub struct Model {
     pub organization_id: String,
     pub title: String,
     pub description: Option<String>,
-    pub kind: String,
+    pub kind: EvidenceKind,
     pub url: Option<String>,
     pub collected_at: Option<DateTimeUtc>,
     pub valid_until: Option<DateTimeUtc>,
-    pub review_status: String,
+    pub review_status: ReviewStatus,
     pub review_comment: Option<String>,
     pub reviewed_by: Option<String>,
     pub reviewed_at: Option<DateTimeUtc>,

@@ -2,6 +2,8 @@
 
 use sea_orm::entity::prelude::*;
 
+use crate::values::{FindingSource, FindingStatus, FindingType};
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "findings")]
 pub struct Model {
@@ -11,9 +13,9 @@ pub struct Model {
     pub title: String,
     pub description: Option<String>,
     #[sea_orm(column_name = "type")]
-    pub finding_type: String,
-    pub source: String,
-    pub status: String,
+    pub finding_type: FindingType,
+    pub source: FindingSource,
+    pub status: FindingStatus,
     pub owner: Option<String>,
     pub due_date: Option<Date>,
     pub root_cause: Option<String>,

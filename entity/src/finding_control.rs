@@ -2,6 +2,8 @@
 
 use sea_orm::entity::prelude::*;
 
+use crate::values::{FindingStatus, FindingType};
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "finding_controls")]
 pub struct Model {
@@ -12,8 +14,8 @@ pub struct Model {
     pub organization_id: String,
     /// Copies of the finding's status and type (kept in step by the findings service), read by
     /// the per-control aggregates without touching the finding rows.
-    pub finding_status: String,
-    pub finding_type: String,
+    pub finding_status: FindingStatus,
+    pub finding_type: FindingType,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -23,6 +23,7 @@ pub mod revoked_token;
 pub mod service_account;
 pub mod setting;
 pub mod user;
+pub mod values;
 pub mod webhook_attempt;
 pub mod webhook_delivery;
 pub mod webhook_endpoint;

@@ -2,6 +2,8 @@
 
 use sea_orm::entity::prelude::*;
 
+use crate::values::Level;
+
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "readiness_snapshots")]
 pub struct Model {
@@ -10,7 +12,7 @@ pub struct Model {
     pub organization_id: String,
     pub framework_key: String,
     pub score: f64,
-    pub level: String,
+    pub level: Level,
     pub formula_version: i32,
     pub details: String,
     pub trigger: String,

@@ -2,6 +2,8 @@
 
 use sea_orm::entity::prelude::*;
 
+use crate::values::ControlKind;
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "requirements")]
 pub struct Model {
@@ -13,7 +15,7 @@ pub struct Model {
     pub title: String,
     pub group_key: String,
     pub section: Option<String>,
-    pub kind: String,
+    pub kind: ControlKind,
     pub description: String,
     pub attributes: Option<String>,
     pub position: i32,

@@ -2,6 +2,8 @@
 
 use sea_orm::entity::prelude::*;
 
+use crate::values::Role;
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "service_accounts")]
 pub struct Model {
@@ -9,7 +11,7 @@ pub struct Model {
     pub id: String,
     pub organization_id: String,
     pub name: String,
-    pub role: String,
+    pub role: Role,
     pub client_id: String,
     pub secret_hash: String,
     pub version: i32,

@@ -169,7 +169,7 @@ impl Requirement {
             None => None,
         };
         Ok(Self {
-            kind: RequirementKind::parse(&r.kind)?,
+            kind: RequirementKind::parse(r.kind.as_str())?,
             framework: r.framework_key,
             reference: r.reference,
             title: r.title,

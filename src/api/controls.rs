@@ -234,9 +234,8 @@ impl Control {
     fn from_view(view: ControlView) -> Result<Self> {
         let c = view.control;
         Ok(Self {
-            kind: ControlKind::parse(&c.kind).ok_or_else(|| AppError::internal("stored kind"))?,
-            status: ControlStatus::parse(&c.status)
-                .ok_or_else(|| AppError::internal("stored status"))?,
+            kind: c.kind,
+            status: c.status,
             id: c.id,
             framework: c.framework_key,
             reference: c.reference,

@@ -120,10 +120,8 @@ impl Evidence {
             _ => None,
         };
         Ok(Self {
-            kind: EvidenceKind::parse(&e.kind)
-                .ok_or_else(|| AppError::internal("stored evidence kind"))?,
-            review_status: ReviewStatus::parse(&e.review_status)
-                .ok_or_else(|| AppError::internal("stored review status"))?,
+            kind: e.kind,
+            review_status: e.review_status,
             id: e.id,
             title: e.title,
             description: e.description,

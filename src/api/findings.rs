@@ -112,8 +112,7 @@ pub struct Finding {
 impl Finding {
     fn from_view(view: FindingView) -> Result<Self> {
         let f = view.finding;
-        let status = FindingStatus::parse(&f.status)
-            .ok_or_else(|| AppError::internal("stored finding status"))?;
+        let status = f.status;
         let external_ref = match (f.external_system, f.external_key) {
             (Some(system), Some(key)) => Some(TicketRef {
                 system,
@@ -124,10 +123,8 @@ impl Finding {
             _ => None,
         };
         Ok(Self {
-            finding_type: FindingType::parse(&f.finding_type)
-                .ok_or_else(|| AppError::internal("stored finding type"))?,
-            source: FindingSource::parse(&f.source)
-                .ok_or_else(|| AppError::internal("stored finding source"))?,
+            finding_type: f.finding_type,
+            source: f.source,
             overdue: is_overdue(status, f.due_date, Utc::now().date_naive()),
             status,
             id: f.id,

@@ -280,8 +280,7 @@ impl Member {
             user_id: u.id,
             email: u.email,
             name: u.name,
-            role: Role::parse(&m.role)
-                .ok_or_else(|| AppError::internal("stored role is invalid"))?,
+            role: m.role,
             version: m.version,
             created_at: m.created_at,
             updated_at: m.updated_at,
@@ -543,8 +542,7 @@ pub struct ServiceAccount {
 impl ServiceAccount {
     fn from_model(s: entity::service_account::Model) -> Result<Self> {
         Ok(Self {
-            role: Role::parse(&s.role)
-                .ok_or_else(|| AppError::internal("stored role is invalid"))?,
+            role: s.role,
             id: s.id,
             name: s.name,
             client_id: s.client_id,

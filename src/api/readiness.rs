@@ -252,7 +252,7 @@ impl ReadinessSnapshot {
     fn from_model(s: entity::readiness_snapshot::Model) -> Result<Self> {
         let details = readiness::details(&s)?;
         Ok(Self {
-            level: readiness::level(&s)?,
+            level: s.level,
             trigger: if s.trigger == "scheduled" {
                 SnapshotTrigger::Scheduled
             } else {

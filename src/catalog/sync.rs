@@ -8,6 +8,7 @@ use sea_orm::{
 };
 
 use super::{Catalog, FrameworkData, RequirementData};
+use crate::domain::control::ControlKind;
 use crate::{
     error::AppError,
     store::{self, db},
@@ -138,21 +139,24 @@ fn requirement_row(
     position: usize,
     id: String,
     now: Now,
-) -> entity::requirement::Model {
-    entity::requirement::Model {
+) -> Result<entity::requirement::Model, AppError> {
+    // The kinds were checked with the rest of the data (`check`).
+    let kind = ControlKind::parse(&req.kind)
+        .ok_or_else(|| AppError::internal(format!("unknown kind `{}`", req.kind)))?;
+    Ok(entity::requirement::Model {
         id,
         framework_key: fw.key.clone(),
         reference: req.reference.clone(),
         title: req.title.clone(),
         group_key: req.group.clone(),
         section: req.section.clone(),
-        kind: req.kind.clone(),
+        kind,
         description: req.description.clone(),
         attributes: attributes_json(req),
         position: i32::try_from(position).unwrap_or(i32::MAX),
         withdrawn: false,
         updated_at: now,
-    }
+    })
 }
 
 /// One row per attribute value of a requirement.
@@ -181,12 +185,12 @@ fn plan_requirements(
     existing: &HashMap<String, entity::requirement::Model>,
     now: Now,
     ids: &mut RequirementIds,
-) -> RequirementChanges {
+) -> Result<RequirementChanges, AppError> {
     let mut changes = RequirementChanges::default();
     for (position, req) in fw.requirements.iter().enumerate() {
         let id = match existing.get(&req.reference) {
             Some(old) => {
-                let new = requirement_row(fw, req, position, old.id.clone(), now);
+                let new = requirement_row(fw, req, position, old.id.clone(), now)?;
                 let same = entity::requirement::Model {
                     updated_at: old.updated_at,
                     ..new.clone()
@@ -200,7 +204,7 @@ fn plan_requirements(
             }
             None => {
                 let id = db::new_id();
-                let row = requirement_row(fw, req, position, id.clone(), now);
+                let row = requirement_row(fw, req, position, id.clone(), now)?;
                 changes.inserts.push(row.into());
                 id
             }
@@ -218,7 +222,7 @@ fn plan_requirements(
         .filter(|r| !wanted_refs.contains(r.reference.as_str()) && !r.withdrawn)
         .map(|r| r.id.clone())
         .collect();
-    changes
+    Ok(changes)
 }
 
 /// Brings one framework's requirements and their attribute rows in line with its data file.
@@ -236,7 +240,7 @@ async fn load_requirements<C: ConnectionTrait>(
         .into_iter()
         .map(|r| (r.reference.clone(), r))
         .collect();
-    let changes = plan_requirements(fw, &existing, now, ids);
+    let changes = plan_requirements(fw, &existing, now, ids)?;
     apply_requirement_changes(conn, changes).await
 }
 

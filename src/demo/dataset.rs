@@ -175,7 +175,7 @@ fn control_patch(rng: &mut StdRng, c: &entity::control::Model) -> ControlPatch {
         r if r < 0.80 => ControlStatus::Planned,
         _ => ControlStatus::NotStarted,
     };
-    let exclude = c.kind != ControlKind::Clause.as_str() && rng.gen_bool(0.03);
+    let exclude = c.kind != ControlKind::Clause && rng.gen_bool(0.03);
     ControlPatch {
         status: Some(status),
         applicable: exclude.then_some(false),

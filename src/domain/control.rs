@@ -1,28 +1,6 @@
 //! Control rules of the Statement of Applicability: statuses, kinds and applicability.
 
-use crate::domain::wire::wire_enum;
-
-wire_enum!(
-    /// How far a control's implementation has come.
-    ControlStatus {
-        NotStarted => "not_started",
-        Planned => "planned",
-        InProgress => "in_progress",
-        Implemented => "implemented",
-    }
-);
-
-wire_enum!(
-    /// What a control records.
-    ControlKind {
-        /// A management-system clause (4–10): always applicable.
-        Clause => "clause",
-        /// An Annex A control or a custom control.
-        Control => "control",
-        /// An item of the AI audit checklist.
-        ChecklistItem => "checklist_item",
-    }
-);
+pub use entity::values::{ControlKind, ControlStatus};
 
 /// Whether a justification is present (non-blank).
 pub fn is_justified(justification: Option<&str>) -> bool {

@@ -1,28 +1,8 @@
 //! Evidence rules: kinds, review states, the segregation of duties and safe file names.
 
+pub use entity::values::{EvidenceKind, ReviewStatus};
+
 use crate::domain::wire::wire_enum;
-
-wire_enum!(
-    /// What a piece of evidence is.
-    EvidenceKind {
-        Document => "document",
-        Screenshot => "screenshot",
-        Log => "log",
-        Configuration => "configuration",
-        Report => "report",
-        Link => "link",
-        Attestation => "attestation",
-    }
-);
-
-wire_enum!(
-    /// Where a piece of evidence stands in review.
-    ReviewStatus {
-        Pending => "pending",
-        Accepted => "accepted",
-        Rejected => "rejected",
-    }
-);
 
 wire_enum!(
     /// A reviewer's decision.

@@ -1,6 +1,8 @@
 //! The readiness formula (version 1, see docs/readiness.md): per-control scores, framework and group
 //! scores, the readiness level and the blockers. Pure: the service gathers the facts.
 
+pub use entity::values::Level;
+
 use crate::domain::wire::wire_enum;
 
 use crate::domain::control::{ControlKind, ControlStatus};
@@ -64,18 +66,6 @@ pub fn aggregate(scores: impl IntoIterator<Item = Option<f64>>) -> (f64, usize) 
         (round1(100.0 * sum / n as f64), n)
     }
 }
-
-wire_enum!(
-    /// The readiness level.
-    Level {
-        /// Score ≥ 85, no open major nonconformity, every clause implemented, every exclusion justified.
-        Ready => "ready",
-        /// Score ≥ 60.
-        AtRisk => "at_risk",
-        /// Below 60.
-        NotReady => "not_ready",
-    }
-);
 
 wire_enum!(
     /// What stands between a framework and `ready`.

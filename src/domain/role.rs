@@ -1,24 +1,15 @@
 //! Organization roles and the permission matrix of docs/identity.md.
 
-use crate::domain::wire::wire_enum;
+pub use entity::values::Role;
 
-wire_enum!(
-    /// A role in one organization.
-    Role {
-        /// Reads controls, evidence, findings, readiness and the SoA.
-        Viewer => "viewer",
-        /// Reads everything including audit events, reviews evidence, raises and verifies findings.
-        Auditor => "auditor",
-        /// Changes controls, evidence and findings.
-        Editor => "editor",
-        /// Everything, including members, service accounts, adoption and deletion.
-        Admin => "admin",
-    }
-);
+/// The permission matrix (see docs/identity.md), as a method of the role.
+pub trait Permissions {
+    /// Whether this role may perform `action`.
+    fn can(self, action: Action) -> bool;
+}
 
-impl Role {
-    /// Whether this role may perform `action` (see docs/identity.md).
-    pub fn can(self, action: Action) -> bool {
+impl Permissions for Role {
+    fn can(self, action: Action) -> bool {
         use Action::*;
         match action {
             Read => true,
@@ -55,7 +46,7 @@ pub enum Action {
 
 #[cfg(test)]
 mod tests {
-    use super::{Action::*, Role, Role::*};
+    use super::{Action::*, Permissions, Role, Role::*};
 
     #[test]
     fn the_permission_matrix() {

@@ -122,9 +122,6 @@ async fn lookup(db: DatabaseConnection, keys: Vec<LookupKey>) -> Vec<Result<Foun
 
 /// One key's answer from what the statement found.
 fn found_of(row: Standing, is_user: bool) -> Result<Found, AppError> {
-    let stored_role = |role: String| {
-        Role::parse(&role).ok_or_else(|| AppError::internal("stored role is invalid"))
-    };
     let subject = if is_user {
         let Some(id) = row.user_id else {
             return Err(unauthenticated("the token's user no longer exists"));
@@ -145,12 +142,13 @@ fn found_of(row: Standing, is_user: bool) -> Result<Found, AppError> {
             id,
             name: row.account_name.unwrap_or_default(),
             organization_id: row.account_organization_id.unwrap_or_default(),
-            role: stored_role(row.account_role.unwrap_or_default())?,
+            role: row
+                .account_role
+                .ok_or_else(|| AppError::internal("a service account without a role"))?,
         }
     };
     if row.revoked {
         return Err(unauthenticated("the access token has been revoked"));
     }
-    let member_role = row.member_role.map(stored_role).transpose()?;
-    Ok((subject, member_role, row.data_version))
+    Ok((subject, row.member_role, row.data_version))
 }

@@ -5,7 +5,7 @@ use sea_orm::ConnectionTrait;
 use crate::{
     domain::{
         principal::{Principal, Subject},
-        role::{Action, Role},
+        role::{Action, Permissions, Role},
     },
     error::{AppError, Result},
     store,
@@ -39,7 +39,7 @@ pub async fn access<C: ConnectionTrait>(
     let (member_role, version) = match principal.org_access.as_ref().filter(|a| a.org_id == org_id)
     {
         Some(known) => (known.member_role, known.data_version),
-        None => standing(conn, principal, org_id).await?,
+        None => store::authn::membership(conn, org_id, principal.user_id()).await?,
     };
     let version = version.ok_or(not_found)?;
     let role = match &principal.subject {
@@ -50,20 +50,6 @@ pub async fn access<C: ConnectionTrait>(
         } => Role::Admin,
         Subject::User { .. } => member_role.ok_or(AppError::NotFound("organization"))?,
     };
-    Ok((role, version))
-}
-
-/// The user's membership role in the organization (none for service accounts) and its data
-/// version (none when it does not exist).
-async fn standing<C: ConnectionTrait>(
-    conn: &C,
-    principal: &Principal,
-    org_id: &str,
-) -> Result<(Option<Role>, Option<i64>)> {
-    let (role, version) = store::authn::membership(conn, org_id, principal.user_id()).await?;
-    let role = role
-        .map(|r| Role::parse(&r).ok_or_else(|| AppError::internal("stored role is invalid")))
-        .transpose()?;
     Ok((role, version))
 }
 

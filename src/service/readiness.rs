@@ -17,11 +17,11 @@ use crate::{
     cache::{Cache, Cached},
     catalog::GroupData,
     domain::{
-        control::{ControlKind, ControlStatus, is_justified},
+        control::{ControlStatus, is_justified},
         evidence::ReviewStatus,
         finding::FindingType,
         principal::Principal,
-        readiness::{self, Assessment, ControlInput, FORMULA_VERSION, Level},
+        readiness::{self, Assessment, ControlInput, FORMULA_VERSION},
         role::Action,
     },
     error::{AppError, Result},
@@ -145,8 +145,8 @@ async fn detail<C: ConnectionTrait>(
     let mut detail = Detail::default();
     let mut open: [HashSet<String>; 4] = Default::default();
     for link in store::readiness::open_finding_links(conn, org_id, key).await? {
-        let slot = match FindingType::parse(&link.finding_type) {
-            Some(FindingType::MajorNonconformity) => {
+        let slot = match link.finding_type {
+            FindingType::MajorNonconformity => {
                 detail
                     .majors
                     .entry(link.control_id)
@@ -154,10 +154,9 @@ async fn detail<C: ConnectionTrait>(
                     .push(link.finding_id.clone());
                 0
             }
-            Some(FindingType::MinorNonconformity) => 1,
-            Some(FindingType::Observation) => 2,
-            Some(FindingType::OpportunityForImprovement) => 3,
-            None => return Err(AppError::internal("stored finding type")),
+            FindingType::MinorNonconformity => 1,
+            FindingType::Observation => 2,
+            FindingType::OpportunityForImprovement => 3,
         };
         open[slot].insert(link.finding_id);
     }
@@ -175,13 +174,12 @@ async fn detail<C: ConnectionTrait>(
     // Evidence past the horizon cannot change the report before it is recomputed anyway.
     let in_30_days = now + Duration::days(30);
     let horizon = in_30_days + Duration::minutes(CACHE_MINUTES);
-    let accepted = ReviewStatus::Accepted.as_str();
     let mut expired: HashMap<String, Vec<(DateTime<Utc>, String)>> = HashMap::new();
     let (mut expired_items, mut expiring_items) = (HashSet::new(), HashSet::new());
     for link in store::readiness::evidence_links_ending_by(conn, org_id, key, horizon).await? {
         let (control, id, until) = (link.control_id, link.evidence_id, link.evidence_valid_until);
         if until <= now {
-            if link.evidence_review_status == accepted {
+            if link.evidence_review_status == ReviewStatus::Accepted {
                 expired
                     .entry(control)
                     .or_default()
@@ -228,10 +226,7 @@ async fn compute<C: ConnectionTrait>(
     } = detail(conn, org_id, &key, now, &mut counts, &mut fresh_until).await?;
     let mut inputs = Vec::with_capacity(controls.len());
     for c in controls {
-        let status = ControlStatus::parse(&c.status)
-            .ok_or_else(|| AppError::internal("stored control status"))?;
-        let kind =
-            ControlKind::parse(&c.kind).ok_or_else(|| AppError::internal("stored control kind"))?;
+        let (status, kind) = (c.status, c.kind);
         let stats = all_stats.remove(&c.id).unwrap_or_default();
         let facts = stats::facts(status, c.applicable, &stats);
         counts.controls += 1;
@@ -392,7 +387,7 @@ fn snapshot_row(
         organization_id: Set(org_id.to_owned()),
         framework_key: Set(report.framework.key.clone()),
         score: Set(report.assessment.score),
-        level: Set(report.assessment.level.as_str().to_owned()),
+        level: Set(report.assessment.level),
         formula_version: Set(FORMULA_VERSION),
         details: Set(serde_json::to_string(&details).map_err(AppError::internal)?),
         trigger: Set(trigger.to_owned()),
@@ -552,11 +547,6 @@ pub async fn take_scheduled_snapshots(
 /// Reads a snapshot's details.
 pub fn details(snapshot: &readiness_snapshot::Model) -> Result<SnapshotDetails> {
     serde_json::from_str(&snapshot.details).map_err(AppError::internal)
-}
-
-/// Parses a stored level.
-pub fn level(snapshot: &readiness_snapshot::Model) -> Result<Level> {
-    Level::parse(&snapshot.level).ok_or_else(|| AppError::internal("stored level"))
 }
 
 #[cfg(test)]

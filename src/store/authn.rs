@@ -3,7 +3,7 @@
 
 use sea_orm::{ConnectionTrait, FromQueryResult, Value};
 
-use crate::{error::Result, store::sql::statement};
+use crate::{domain::role::Role, error::Result, store::sql::statement};
 
 /// One token to look up.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,11 +30,11 @@ pub struct Standing {
     pub account_id: Option<String>,
     pub account_name: Option<String>,
     pub account_organization_id: Option<String>,
-    pub account_role: Option<String>,
+    pub account_role: Option<Role>,
     /// Whether the token's id is on the revocation list.
     pub revoked: bool,
     /// The user's membership role in the organization (users only).
-    pub member_role: Option<String>,
+    pub member_role: Option<Role>,
     /// The organization's data version; `None` when it does not exist.
     pub data_version: Option<i64>,
 }
@@ -97,10 +97,10 @@ pub async fn membership<C: ConnectionTrait>(
     conn: &C,
     org_id: &str,
     user_id: Option<&str>,
-) -> Result<(Option<String>, Option<i64>)> {
+) -> Result<(Option<Role>, Option<i64>)> {
     #[derive(FromQueryResult)]
     struct Row {
-        member_role: Option<String>,
+        member_role: Option<Role>,
         data_version: Option<i64>,
     }
     let row = Row::find_by_statement(statement(

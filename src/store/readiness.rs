@@ -4,7 +4,14 @@
 use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, FromQueryResult, Value};
 
-use crate::{domain::finding::FindingStatus, error::Result, store::sql::statement};
+use crate::{
+    domain::{
+        evidence::ReviewStatus,
+        finding::{FindingType, OPEN_STATUSES},
+    },
+    error::Result,
+    store::sql::statement,
+};
 
 /// Restricts a link's `control_id` to the controls of one adopted framework (binds the
 /// organization and the framework's key).
@@ -16,8 +23,7 @@ const IN_FRAMEWORK: &str =
 pub struct OpenFindingLink {
     pub control_id: String,
     pub finding_id: String,
-    /// The finding's type, as stored.
-    pub finding_type: String,
+    pub finding_type: FindingType,
 }
 
 /// Every open finding's link to a control of the framework `key`.
@@ -27,7 +33,7 @@ pub async fn open_finding_links<C: ConnectionTrait>(
     key: &str,
 ) -> Result<Vec<OpenFindingLink>> {
     let mut values: Vec<Value> = vec![org_id.into()];
-    values.extend(FindingStatus::OPEN.iter().map(|s| Value::from(*s)));
+    values.extend(OPEN_STATUSES.iter().map(|s| Value::from(s.as_str())));
     values.extend([Value::from(org_id), Value::from(key)]);
     let sql = format!(
         "SELECT fc.control_id, fc.finding_id, fc.finding_type FROM finding_controls fc \
@@ -45,8 +51,7 @@ pub async fn open_finding_links<C: ConnectionTrait>(
 pub struct EndingEvidenceLink {
     pub control_id: String,
     pub evidence_id: String,
-    /// The evidence's review status, as stored.
-    pub evidence_review_status: String,
+    pub evidence_review_status: ReviewStatus,
     pub evidence_valid_until: DateTime<Utc>,
 }
 

@@ -8,7 +8,7 @@ use entity::control;
 use sea_orm::{ConnectionTrait, DbBackend, EntityTrait, FromQueryResult, QuerySelect, Value};
 
 use crate::{
-    domain::finding::FindingStatus,
+    domain::finding::{FindingStatus, OPEN_STATUSES},
     error::{AppError, Result},
     store::sql::statement,
 };
@@ -78,7 +78,7 @@ pub async fn control_stats<C: ConnectionTrait>(
     }
     let evidence_filter = scope_sql(&scope, "ce.control_id", &mut values);
     values.push(org_id.into());
-    values.extend(FindingStatus::OPEN.iter().map(|s| Value::from(*s)));
+    values.extend(OPEN_STATUSES.iter().map(|s| Value::from(s.as_str())));
     if matches!(scope, Scope::Framework(_)) {
         values.push(org_id.into());
     }
@@ -152,7 +152,7 @@ pub async fn control_with_stats<C: ConnectionTrait>(
          WHERE c.id = ? AND c.organization_id = ?{lock}"
     );
     // In the statement's order: the evidence aggregates and filter, the findings filter, the control.
-    let [open, in_progress, resolved] = FindingStatus::OPEN;
+    let [open, in_progress, resolved] = OPEN_STATUSES.map(FindingStatus::as_str);
     let values: Vec<Value> = vec![
         now.into(),
         now.into(),

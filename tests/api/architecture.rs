@@ -234,7 +234,9 @@ fn the_layers_import_downwards_only() {
     }
     for (name, text) in modules() {
         if name == "domain" || name.starts_with("domain::") {
-            let text = code(&text);
+            // The stored value sets (`entity::values`) are the only part of the tables the
+            // domain sees.
+            let text = code(&text).replace("entity::values", "");
             for banned in ["actix_web", "sea_orm", "entity::"] {
                 assert!(!text.contains(banned), "`{name}` uses {banned}");
             }

@@ -2,7 +2,7 @@
 //! token, the platform admin, each role, a service account and a member of another organization.
 //! An operation without a rule here fails the test, so new endpoints cannot skip authorization.
 
-use annexa::domain::role::{Action, Role};
+use annexa::domain::role::{Action, Permissions, Role};
 use reqwest::Method;
 use sea_orm::EntityTrait;
 use serde_json::{Value, json};

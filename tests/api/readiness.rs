@@ -661,9 +661,14 @@ async fn link_rows_carry_the_facts_of_their_evidence_and_findings() {
         );
     }
     assert!(evidence[&archived].archived_at.is_some());
-    assert_eq!(evidence[&uploaded].review_status, "pending", "new content");
     assert_eq!(
-        evidence[&reviewed].review_status, "pending",
+        evidence[&uploaded].review_status.as_str(),
+        "pending",
+        "new content"
+    );
+    assert_eq!(
+        evidence[&reviewed].review_status.as_str(),
+        "pending",
         "a new validity"
     );
 
@@ -690,6 +695,12 @@ async fn link_rows_carry_the_facts_of_their_evidence_and_findings() {
             f.title
         );
     }
-    assert_eq!(findings[&moved].finding_type, "major_nonconformity");
-    assert_eq!(findings[&resolved].finding_type, "minor_nonconformity");
+    assert_eq!(
+        findings[&moved].finding_type.as_str(),
+        "major_nonconformity"
+    );
+    assert_eq!(
+        findings[&resolved].finding_type.as_str(),
+        "minor_nonconformity"
+    );
 }

@@ -43,19 +43,9 @@ pub struct ControlView {
     pub score: Option<f64>,
 }
 
-fn status_of(model: &control::Model) -> Result<ControlStatus> {
-    ControlStatus::parse(&model.status)
-        .ok_or_else(|| AppError::internal("stored control status is invalid"))
-}
-
-fn kind_of(model: &control::Model) -> Result<ControlKind> {
-    ControlKind::parse(&model.kind)
-        .ok_or_else(|| AppError::internal("stored control kind is invalid"))
-}
-
 /// A control with its stats and score.
 fn view_of(control: control::Model, stats: ControlStats) -> Result<ControlView> {
-    let score = stats::score(status_of(&control)?, control.applicable, &stats);
+    let score = stats::score(control.status, control.applicable, &stats);
     Ok(ControlView {
         control,
         stats,
@@ -136,12 +126,12 @@ pub async fn create_custom<C: ConnectionTrait>(
             .map(|g| g.trim().to_owned())
             .filter(|g| !g.is_empty())
             .unwrap_or_else(|| "custom".to_owned())),
-        kind: Set(ControlKind::Control.as_str().to_owned()),
+        kind: Set(ControlKind::Control),
         custom: Set(true),
         description: Set(new.description),
         applicable: Set(true),
         justification: Set(None),
-        status: Set(new.status.as_str().to_owned()),
+        status: Set(new.status),
         owner: Set(new.owner),
         due_date: Set(new.due_date),
         notes: Set(new.notes),
@@ -339,7 +329,7 @@ pub async fn update(
         .ok_or(AppError::NotFound("control"))?;
     version::check(if_match, current.version)?;
 
-    let status = patch.status.unwrap_or(status_of(&current)?);
+    let status = patch.status.unwrap_or(current.status);
     let applicable = patch.applicable.unwrap_or(current.applicable);
     let justification = match patch.justification {
         Some(j) => trimmed(j),
@@ -357,11 +347,11 @@ pub async fn update(
         Some(n) => trimmed(n),
         None => current.notes.clone(),
     };
-    check_applicability(kind_of(&current)?, applicable, justification.as_deref())
+    check_applicability(current.kind, applicable, justification.as_deref())
         .map_err(|(field, message)| AppError::invalid(field, message))?;
 
     let mut changes = Changes::new();
-    changes.track("status", &current.status, &status.as_str().to_owned());
+    changes.track("status", &current.status, &status);
     changes.track("applicable", &current.applicable, &applicable);
     changes.track("justification", &current.justification, &justification);
     changes.track("owner", &current.owner, &owner);
@@ -372,7 +362,7 @@ pub async fn update(
         return view_of(current, stats);
     }
     let mut active = current.clone().into_active_model();
-    active.status = Set(status.as_str().to_owned());
+    active.status = Set(status);
     active.applicable = Set(applicable);
     active.justification = Set(justification);
     active.owner = Set(owner);

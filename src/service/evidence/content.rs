@@ -5,11 +5,7 @@ use sea_orm::{
 };
 
 use crate::{
-    domain::{
-        evidence::{ReviewStatus, status_after_change},
-        principal::Principal,
-        role::Action,
-    },
+    domain::{evidence::status_after_change, principal::Principal, role::Action},
     error::{AppError, Result},
     service::{
         audit::{self, AuditRecord, Changes},
@@ -59,8 +55,7 @@ pub async fn put_content(
     )
     .exec_without_returning(&txn)
     .await?;
-    let current_status = ReviewStatus::parse(&current.review_status)
-        .ok_or_else(|| AppError::internal("stored review status"))?;
+    let current_status = current.review_status;
     let review_status = if current.content_sha256.as_deref() == Some(upload.sha256.as_str()) {
         current_status
     } else {
@@ -83,11 +78,7 @@ pub async fn put_content(
         &current.content_filename,
         &upload.filename,
     );
-    changes.track(
-        "review_status",
-        &current.review_status,
-        &review_status.as_str().to_owned(),
-    );
+    changes.track("review_status", &current.review_status, &review_status);
     if changes.is_empty() {
         txn.commit().await?;
         return view_one(db_conn, current).await;
@@ -97,7 +88,7 @@ pub async fn put_content(
     active.content_size = Set(Some(size));
     active.content_media_type = Set(Some(upload.media_type));
     active.content_filename = Set(upload.filename);
-    active.review_status = Set(review_status.as_str().to_owned());
+    active.review_status = Set(review_status);
     let updated = version::save_next(&txn, active, current.version, now).await?;
     sync_link_facts(&txn, &current, &updated).await?;
     audit::record(

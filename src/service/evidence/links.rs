@@ -72,7 +72,7 @@ async fn set_link(
             evidence_id: Set(evidence_id.to_owned()),
             organization_id: Set(org_id.to_owned()),
             created_at: Set(now),
-            evidence_review_status: Set(evidence.review_status.clone()),
+            evidence_review_status: Set(evidence.review_status),
             evidence_valid_until: Set(evidence.valid_until),
             evidence_archived_at: Set(evidence.archived_at),
         })

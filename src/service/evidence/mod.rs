@@ -208,11 +208,11 @@ pub async fn create<C: ConnectionTrait>(
         organization_id: Set(org_id.to_owned()),
         title: Set(title),
         description: Set(new.description),
-        kind: Set(new.kind.as_str().to_owned()),
+        kind: Set(new.kind),
         url: Set(new.url),
         collected_at: Set(new.collected_at),
         valid_until: Set(new.valid_until),
-        review_status: Set(ReviewStatus::Pending.as_str().to_owned()),
+        review_status: Set(ReviewStatus::Pending),
         review_comment: Set(None),
         reviewed_by: Set(None),
         reviewed_at: Set(None),
@@ -235,7 +235,7 @@ pub async fn create<C: ConnectionTrait>(
                 evidence_id: Set(created.id.clone()),
                 organization_id: Set(org_id.to_owned()),
                 created_at: Set(now),
-                evidence_review_status: Set(created.review_status.clone()),
+                evidence_review_status: Set(created.review_status),
                 evidence_valid_until: Set(created.valid_until),
                 evidence_archived_at: Set(created.archived_at),
             }
@@ -395,10 +395,7 @@ pub async fn update(
         Some(t) => validate_title(t)?,
         None => current.title.clone(),
     };
-    let kind = patch
-        .kind
-        .or_else(|| EvidenceKind::parse(&current.kind))
-        .ok_or_else(|| AppError::internal("stored evidence kind"))?;
+    let kind = patch.kind.unwrap_or(current.kind);
     let description = patch
         .description
         .unwrap_or_else(|| current.description.clone());
@@ -411,7 +408,7 @@ pub async fn update(
     let mut changes = Changes::new();
     changes.track("title", &current.title, &title);
     changes.track("description", &current.description, &description);
-    changes.track("kind", &current.kind, &kind.as_str().to_owned());
+    changes.track("kind", &current.kind, &kind);
     changes.track("url", &current.url, &url);
     changes.track("collected_at", &current.collected_at, &collected_at);
     changes.track("valid_until", &current.valid_until, &valid_until);
@@ -419,26 +416,21 @@ pub async fn update(
         txn.commit().await?;
         return view_one(db_conn, current).await;
     }
-    let current_status = ReviewStatus::parse(&current.review_status)
-        .ok_or_else(|| AppError::internal("stored review status"))?;
+    let current_status = current.review_status;
     let review_status = if valid_until != current.valid_until {
         status_after_change(current_status)
     } else {
         current_status
     };
-    changes.track(
-        "review_status",
-        &current.review_status,
-        &review_status.as_str().to_owned(),
-    );
+    changes.track("review_status", &current.review_status, &review_status);
     let mut active = current.clone().into_active_model();
     active.title = Set(title);
     active.description = Set(description);
-    active.kind = Set(kind.as_str().to_owned());
+    active.kind = Set(kind);
     active.url = Set(url);
     active.collected_at = Set(collected_at);
     active.valid_until = Set(valid_until);
-    active.review_status = Set(review_status.as_str().to_owned());
+    active.review_status = Set(review_status);
     let updated = version::save_next(&txn, active, current.version, db::now()).await?;
     sync_link_facts(&txn, &current, &updated).await?;
     audit::record(
@@ -474,7 +466,7 @@ async fn sync_link_facts<C: ConnectionTrait>(
     control_evidence::Entity::update_many()
         .col_expr(
             control_evidence::Column::EvidenceReviewStatus,
-            Expr::value(after.review_status.clone()),
+            Expr::value(after.review_status),
         )
         .col_expr(
             control_evidence::Column::EvidenceValidUntil,
@@ -556,15 +548,11 @@ pub async fn review(
     let now = db::now();
     let status = decision.status();
     let changes = Changes::new()
-        .field(
-            "review_status",
-            &current.review_status,
-            &status.as_str().to_owned(),
-        )
+        .field("review_status", &current.review_status, &status)
         .field("review_comment", &current.review_comment, &comment)
         .field("reviewed_by", &current.reviewed_by, &Some(reviewer.clone()));
     let mut active = current.clone().into_active_model();
-    active.review_status = Set(status.as_str().to_owned());
+    active.review_status = Set(status);
     active.review_comment = Set(comment);
     active.reviewed_by = Set(Some(reviewer));
     active.reviewed_at = Set(Some(now));

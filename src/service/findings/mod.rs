@@ -167,8 +167,8 @@ async fn link_controls<C: ConnectionTrait>(
                 finding_id: Set(finding.id.clone()),
                 control_id: Set(control_id.clone()),
                 organization_id: Set(finding.organization_id.clone()),
-                finding_status: Set(finding.status.clone()),
-                finding_type: Set(finding.finding_type.clone()),
+                finding_status: Set(finding.status),
+                finding_type: Set(finding.finding_type),
             }
         }))
         .exec_without_returning(conn)
@@ -190,11 +190,11 @@ async fn sync_link_facts<C: ConnectionTrait>(
     finding_control::Entity::update_many()
         .col_expr(
             finding_control::Column::FindingStatus,
-            Expr::value(after.status.clone()),
+            Expr::value(after.status),
         )
         .col_expr(
             finding_control::Column::FindingType,
-            Expr::value(after.finding_type.clone()),
+            Expr::value(after.finding_type),
         )
         .filter(finding_control::Column::FindingId.eq(after.id.as_str()))
         .exec(conn)
@@ -287,9 +287,9 @@ pub async fn create<C: ConnectionTrait>(
         organization_id: Set(org_id.to_owned()),
         title: Set(title),
         description: Set(new.description),
-        finding_type: Set(new.finding_type.as_str().to_owned()),
-        source: Set(new.source.as_str().to_owned()),
-        status: Set(FindingStatus::Open.as_str().to_owned()),
+        finding_type: Set(new.finding_type),
+        source: Set(new.source),
+        status: Set(FindingStatus::Open),
         owner: Set(new.owner),
         due_date: Set(new.due_date),
         root_cause: Set(new.root_cause),

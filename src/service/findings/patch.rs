@@ -39,8 +39,7 @@ impl Checked {
     /// 409 when the finding is final or the transition is not allowed, 403 when the role may
     /// not make it, 422 for a blank title or an acceptance without its text.
     pub fn new(current: &finding::Model, patch: &FindingPatch, role: Role) -> Result<Self> {
-        let from = FindingStatus::parse(&current.status)
-            .ok_or_else(|| AppError::internal("stored finding status"))?;
+        let from = current.status;
         if matches!(from, FindingStatus::Closed | FindingStatus::RiskAccepted) {
             return Err(AppError::conflict(
                 "finding-final",
@@ -81,12 +80,8 @@ impl Checked {
             Some(r) => r.map(validate_external_ref).transpose()?,
             None => external_ref_of(current),
         };
-        let finding_type = patch
-            .finding_type
-            .map_or_else(|| current.finding_type.clone(), |t| t.as_str().to_owned());
-        let source = patch
-            .source
-            .map_or_else(|| current.source.clone(), |s| s.as_str().to_owned());
+        let finding_type = patch.finding_type.unwrap_or(current.finding_type);
+        let source = patch.source.unwrap_or(current.source);
         let keep =
             |new: Option<Option<String>>, old: &Option<String>| new.unwrap_or_else(|| old.clone());
         let description = keep(patch.description, &current.description);
@@ -95,7 +90,7 @@ impl Checked {
         let corrective_action = keep(patch.corrective_action, &current.corrective_action);
         let resolution_notes = keep(patch.resolution_notes, &current.resolution_notes);
         let due_date = patch.due_date.unwrap_or(current.due_date);
-        let status = self.status.as_str().to_owned();
+        let status = self.status;
 
         let mut changes = Changes::new();
         changes.track("title", &current.title, &self.title);

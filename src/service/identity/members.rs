@@ -96,7 +96,7 @@ pub async fn add_member<C: ConnectionTrait>(
         id: Set(db::new_id()),
         organization_id: Set(org_id.to_owned()),
         user_id: Set(user.id.clone()),
-        role: Set(role.as_str().to_owned()),
+        role: Set(role),
         version: Set(1),
         created_at: Set(now),
         updated_at: Set(now),
@@ -155,12 +155,12 @@ pub(super) async fn ensure_not_last_admin<C: ConnectionTrait>(
     org_id: &str,
     member: &membership::Model,
 ) -> Result<()> {
-    if member.role != Role::Admin.as_str() {
+    if member.role != Role::Admin {
         return Ok(());
     }
     let admins = membership::Entity::find()
         .filter(membership::Column::OrganizationId.eq(org_id))
-        .filter(membership::Column::Role.eq(Role::Admin.as_str()))
+        .filter(membership::Column::Role.eq(Role::Admin))
         .count(conn)
         .await?;
     if admins <= 1 {
@@ -186,15 +186,15 @@ pub async fn update_member(
     store::organizations::lock(&txn, org_id).await?;
     let (member, user) = find_member(&txn, org_id, user_id).await?;
     version::check(if_match, member.version)?;
-    if member.role == role.as_str() {
+    if member.role == role {
         return Ok((member, user));
     }
     if role != Role::Admin {
         ensure_not_last_admin(&txn, org_id, &member).await?;
     }
-    let changes = Changes::new().field("role", &member.role, &role.as_str().to_owned());
+    let changes = Changes::new().field("role", &member.role, &role);
     let mut active = member.clone().into_active_model();
-    active.role = Set(role.as_str().to_owned());
+    active.role = Set(role);
     let updated = version::save_next(&txn, active, member.version, db::now()).await?;
     audit::record(
         &txn,
@@ -237,7 +237,7 @@ pub async fn remove_member(
             action: "member.removed",
             entity_type: "membership",
             entity_id: user_id,
-            changes: Changes::new().field("role", &Some(member.role), &None::<String>),
+            changes: Changes::new().field("role", &Some(member.role), &None),
         },
     )
     .await?;
@@ -279,9 +279,7 @@ pub async fn memberships_of(
                     .collect();
             Ok(memberships
                 .into_iter()
-                .filter_map(|m| {
-                    Some((orgs.get(&m.organization_id)?.clone(), Role::parse(&m.role)?))
-                })
+                .filter_map(|m| Some((orgs.get(&m.organization_id)?.clone(), m.role)))
                 .collect())
         }
     }

@@ -38,7 +38,7 @@ pub async fn create_service_account(
         id: Set(db::new_id()),
         organization_id: Set(org_id.to_owned()),
         name: Set(name),
-        role: Set(role.as_str().to_owned()),
+        role: Set(role),
         client_id: Set(format!("axc_{}", random_token(16))),
         secret_hash: Set(sha256_hex(secret.as_bytes())),
         version: Set(1),
