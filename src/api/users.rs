@@ -8,18 +8,16 @@ use utoipa::{IntoParams, ToSchema};
 use crate::{
     api::{
         body::Body,
+        create::create_idempotent,
         pagination::{PageQuery, list_response},
-        responses::{
-            BadRequest, Conflict, Forbidden, IdempotencyHeader, PayloadTooLarge,
-            UnprocessableEntity, UnsupportedMediaType, created, created_response, idempotency_key,
-        },
+        responses::{Conflict, Forbidden, IdempotencyHeader},
     },
     auth::password,
     domain::identity::check_password,
     domain::principal::Principal,
     error::{AppError, Result},
     page_schema,
-    service::{authz, idempotency, identity},
+    service::{authz, identity},
     state::AppState,
 };
 
@@ -97,12 +95,7 @@ pub struct UserFilter {
     responses(
         (status = 201, description = "The user was created", body = User,
             headers(("Location" = String, description = "The new user's URL"), ("ETag" = String, description = "The version's entity tag"))),
-        (status = 400, response = BadRequest),
-        (status = 403, response = Forbidden),
         (status = 409, response = Conflict),
-        (status = 413, response = PayloadTooLarge),
-        (status = 415, response = UnsupportedMediaType),
-        (status = 422, response = UnprocessableEntity),
     )
 )]
 #[post("/users")]
@@ -115,31 +108,26 @@ pub async fn user_create(
     authz::require_platform_admin(&principal)?;
     let (email, name) = identity::validate_new_user(&body.email, body.name.as_deref())?;
     check_password(&body.password).map_err(|m| AppError::invalid("password", m))?;
-    let hash = idempotency::fingerprint("POST", req.path(), &*body);
     let password_hash = password::hash(&body.password).await?;
-    let outcome = idempotency::create_once(
-        &state.db,
+    create_idempotent(
+        &state,
+        &req,
         &principal,
-        idempotency_key(&req).as_deref(),
-        &hash,
-        async |txn| {
-            let user = identity::insert_user(
-                txn,
-                &principal.actor(),
-                principal.request_id.as_deref(),
-                identity::NewUser {
-                    email,
-                    name,
-                    password_hash,
-                    is_platform_admin: body.is_platform_admin,
-                },
-            )
-            .await?;
-            created(format!("/api/v1/users/{}", user.id), &User::from(user))
+        body.into_inner(),
+        async |txn, body| {
+            let new = identity::NewUser {
+                email,
+                name,
+                password_hash,
+                is_platform_admin: body.is_platform_admin,
+            };
+            let actor = principal.actor();
+            let user =
+                identity::insert_user(txn, &actor, principal.request_id.as_deref(), new).await?;
+            Ok((user.id.clone(), User::from(user)))
         },
     )
-    .await?;
-    Ok(created_response(outcome))
+    .await
 }
 
 /// List users.
@@ -151,7 +139,6 @@ pub async fn user_create(
     responses(
         (status = 200, description = "A page of users", body = UserPage,
             headers(("Link" = String, description = "`<…>; rel=\"next\"` when more pages follow"))),
-        (status = 400, response = BadRequest),
         (status = 403, response = Forbidden),
     )
 )]
