@@ -1,4 +1,4 @@
-//! The read-only catalog: frameworks, requirements and cross-framework mappings (contract §3).
+//! The read-only catalog: frameworks, requirements and cross-framework mappings (docs/catalog.md).
 //! Responses carry a content `ETag` and `Cache-Control`, and answer `If-None-Match` with 304.
 
 use actix_web::{HttpRequest, HttpResponse, get, http::header, web};
@@ -8,8 +8,8 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::{
     api::{
-        pagination::{PageQuery, list_response},
-        responses::{BadRequest, NotFound},
+        pagination::{PageQuery, list_response, try_page},
+        responses::NotFound,
     },
     catalog::{ATTRIBUTES, GroupData},
     crypto::sha256_hex,
@@ -162,8 +162,10 @@ pub struct Requirement {
     pub attributes: Option<RequirementAttributes>,
 }
 
-impl Requirement {
-    fn from_model(r: entity::requirement::Model) -> Result<Self> {
+impl TryFrom<entity::requirement::Model> for Requirement {
+    type Error = AppError;
+
+    fn try_from(r: entity::requirement::Model) -> Result<Self> {
         let attributes = match r.attributes.as_deref() {
             Some(json) => Some(serde_json::from_str(json).map_err(AppError::internal)?),
             None => None,
@@ -339,7 +341,6 @@ pub async fn framework_list(
         (status = 200, description = "The framework", body = Framework,
             headers(("ETag" = String, description = "Content hash"), ("Cache-Control" = String, description = "Caching policy"))),
         (status = 304, description = "Not modified since the `If-None-Match` tag"),
-        (status = 404, response = NotFound),
     )
 )]
 #[get("/frameworks/{key}")]
@@ -454,8 +455,6 @@ impl RequirementQuery {
     responses(
         (status = 200, description = "A page of requirements", body = RequirementPage,
             headers(("Cache-Control" = String, description = "Caching policy"), ("Link" = String, description = "`<…>; rel=\"next\"` when more pages follow"))),
-        (status = 400, response = BadRequest),
-        (status = 404, response = NotFound),
     )
 )]
 #[get("/frameworks/{key}/requirements")]
@@ -470,13 +469,7 @@ pub async fn requirement_list(
     let page =
         catalog_service::list_requirements(&state.db, &key, &query.filter()?, &page.request()?)
             .await?;
-    let next_after = page.next_after.clone();
-    let items = page
-        .items
-        .into_iter()
-        .map(Requirement::from_model)
-        .collect::<Result<Vec<_>>>()?;
-    let mut response = list_response(&req, crate::service::page::Page { items, next_after });
+    let mut response = list_response(&req, try_page::<_, Requirement>(page)?);
     response.headers_mut().insert(
         header::CACHE_CONTROL,
         header::HeaderValue::from_static("private, max-age=300"),
@@ -495,7 +488,6 @@ pub async fn requirement_list(
         (status = 200, description = "The requirement and its mappings", body = RequirementDetail,
             headers(("ETag" = String, description = "Content hash"), ("Cache-Control" = String, description = "Caching policy"))),
         (status = 304, description = "Not modified since the `If-None-Match` tag"),
-        (status = 404, response = NotFound),
     )
 )]
 #[get("/frameworks/{key}/requirements/{ref}")]
@@ -524,7 +516,7 @@ pub async fn requirement_get(
         });
     }
     let detail = RequirementDetail {
-        requirement: Requirement::from_model(requirement)?,
+        requirement: Requirement::try_from(requirement)?,
         mappings,
     };
     cached_json(&req, &detail)
@@ -551,7 +543,6 @@ pub struct MappingQuery {
     responses(
         (status = 200, description = "A page of mappings", body = MappingPage,
             headers(("Link" = String, description = "`<…>; rel=\"next\"` when more pages follow"))),
-        (status = 400, response = BadRequest),
         (status = 404, response = NotFound),
     )
 )]
