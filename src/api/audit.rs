@@ -10,15 +10,13 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::{
     api::{
-        extract::OrgPath,
+        extract::{Ctx, OrgPath},
         pagination::{PageQuery, list_response},
         responses::Forbidden,
     },
-    domain::principal::Principal,
     error::Result,
     page_schema,
     service::audit::{self, AuditFilter},
-    state::AppState,
 };
 
 /// One recorded mutation.
@@ -102,14 +100,13 @@ impl From<AuditEventQuery> for AuditFilter {
 )]
 #[get("/audit-events")]
 pub async fn audit_event_list(
-    state: web::Data<AppState>,
+    ctx: Ctx,
     req: HttpRequest,
-    principal: Principal,
     org: OrgPath,
     query: web::Query<AuditEventQuery>,
     page: web::Query<PageQuery>,
 ) -> Result<HttpResponse> {
     let filter = AuditFilter::from(query.into_inner());
-    let page = audit::list(&state.db, &principal, &org.0, &filter, &page.request()?).await?;
+    let page = audit::list(&ctx.db, &ctx.principal, &org.0, &filter, &page.request()?).await?;
     Ok(list_response(&req, page.map(AuditEvent::from)))
 }

@@ -8,16 +8,15 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::{
     api::{
+        extract::Ctx,
         pagination::{PageQuery, list_response, try_page},
         responses::NotFound,
     },
     catalog::{ATTRIBUTES, GroupData},
     crypto::sha256_hex,
-    domain::principal::Principal,
     error::{AppError, Result},
     page_schema,
     service::catalog::{self as catalog_service, FrameworkSummary, MappingView, RequirementFilter},
-    state::AppState,
 };
 
 /// A group of requirements: a clause, an Annex A theme or a checklist heading.
@@ -320,12 +319,8 @@ fn cached_json<T: Serialize>(req: &HttpRequest, body: &T) -> Result<HttpResponse
     )
 )]
 #[get("/frameworks")]
-pub async fn framework_list(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    _principal: Principal,
-) -> Result<HttpResponse> {
-    let items = catalog_service::list_frameworks(&state.db)
+pub async fn framework_list(ctx: Ctx, req: HttpRequest) -> Result<HttpResponse> {
+    let items = catalog_service::list_frameworks(&ctx.db)
         .await?
         .into_iter()
         .map(Framework::from_summary)
@@ -345,13 +340,11 @@ pub async fn framework_list(
 )]
 #[get("/frameworks/{key}")]
 pub async fn framework_get(
-    state: web::Data<AppState>,
+    ctx: Ctx,
     req: HttpRequest,
-    _principal: Principal,
     key: web::Path<String>,
 ) -> Result<HttpResponse> {
-    let framework =
-        Framework::from_summary(catalog_service::get_framework(&state.db, &key).await?)?;
+    let framework = Framework::from_summary(catalog_service::get_framework(&ctx.db, &key).await?)?;
     cached_json(&req, &framework)
 }
 
@@ -459,15 +452,14 @@ impl RequirementQuery {
 )]
 #[get("/frameworks/{key}/requirements")]
 pub async fn requirement_list(
-    state: web::Data<AppState>,
+    ctx: Ctx,
     req: HttpRequest,
-    _principal: Principal,
     key: web::Path<String>,
     query: web::Query<RequirementQuery>,
     page: web::Query<PageQuery>,
 ) -> Result<HttpResponse> {
     let page =
-        catalog_service::list_requirements(&state.db, &key, &query.filter()?, &page.request()?)
+        catalog_service::list_requirements(&ctx.db, &key, &query.filter()?, &page.request()?)
             .await?;
     let mut response = list_response(&req, try_page::<_, Requirement>(page)?);
     response.headers_mut().insert(
@@ -492,14 +484,12 @@ pub async fn requirement_list(
 )]
 #[get("/frameworks/{key}/requirements/{ref}")]
 pub async fn requirement_get(
-    state: web::Data<AppState>,
+    ctx: Ctx,
     req: HttpRequest,
-    _principal: Principal,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse> {
     let (key, reference) = path.into_inner();
-    let (requirement, views) =
-        catalog_service::get_requirement(&state.db, &key, &reference).await?;
+    let (requirement, views) = catalog_service::get_requirement(&ctx.db, &key, &reference).await?;
     let own_id = requirement.id.clone();
     let mut mappings = Vec::with_capacity(views.len());
     for view in &views {
@@ -548,14 +538,13 @@ pub struct MappingQuery {
 )]
 #[get("/mappings")]
 pub async fn mapping_list(
-    state: web::Data<AppState>,
+    ctx: Ctx,
     req: HttpRequest,
-    _principal: Principal,
     query: web::Query<MappingQuery>,
     page: web::Query<PageQuery>,
 ) -> Result<HttpResponse> {
     let page = catalog_service::list_mappings(
-        &state.db,
+        &ctx.db,
         query.from.as_deref(),
         query.to.as_deref(),
         &page.request()?,

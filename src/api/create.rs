@@ -9,20 +9,20 @@ use sea_orm::DatabaseTransaction;
 use serde::Serialize;
 
 use crate::{
-    api::responses::{idempotency_key, path_of},
-    domain::principal::Principal,
+    api::{
+        extract::Ctx,
+        responses::{idempotency_key, path_of},
+    },
     error::{AppError, Result},
     service::idempotency::{self, Created, Outcome},
-    state::AppState,
 };
 
 /// Creates once per `Idempotency-Key`: `create` gets the transaction and the body and returns the
 /// new resource's URL below the request path (its id or key) and the resource as the API shows
 /// it; a retry with the same key and body replays the stored answer (docs/conventions.md).
 pub async fn create_idempotent<B, T>(
-    state: &AppState,
+    ctx: &Ctx,
     req: &HttpRequest,
-    principal: &Principal,
     body: B,
     create: impl AsyncFnOnce(&DatabaseTransaction, B) -> Result<(String, T)>,
 ) -> Result<HttpResponse>
@@ -33,12 +33,17 @@ where
     let hash = idempotency::fingerprint("POST", req.path(), &body);
     let base = path_of(req);
     let key = idempotency_key(req);
-    let outcome =
-        idempotency::create_once(&state.db, principal, key.as_deref(), &hash, async |txn| {
+    let outcome = idempotency::create_once(
+        &ctx.db,
+        &ctx.principal,
+        key.as_deref(),
+        &hash,
+        async |txn| {
             let (suffix, resource) = create(txn, body).await?;
             created(format!("{base}/{suffix}"), &resource)
-        })
-        .await?;
+        },
+    )
+    .await?;
     Ok(created_response(outcome))
 }
 

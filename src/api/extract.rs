@@ -1,10 +1,13 @@
 //! Extractors shared by the handlers: the authenticated [`Principal`] and the organization-scoped
 //! path parameters.
 
-use std::{future::Future, marker::PhantomData, pin::Pin};
+use std::{future::Future, marker::PhantomData, ops::Deref, pin::Pin};
 
 use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload, web};
-use futures_util::{FutureExt, future::Map};
+use futures_util::{
+    FutureExt,
+    future::{Map, Ready, ready},
+};
 use serde::de::DeserializeOwned;
 use utoipa::{
     IntoParams,
@@ -16,7 +19,11 @@ use utoipa::{
 use uuid::Uuid;
 
 use crate::{
-    domain::principal::Principal, error::AppError, service::authn, state::AppState,
+    api::responses::if_match,
+    domain::principal::Principal,
+    error::AppError,
+    service::{authn, version::IfMatch},
+    state::AppState,
     telemetry::RequestId,
 };
 
@@ -53,6 +60,58 @@ impl FromRequest for Principal {
             )
             .await
         })
+    }
+}
+
+/// What every protected handler needs: the application state (derefs to it) and the caller.
+pub struct Ctx {
+    /// The application state.
+    pub state: web::Data<AppState>,
+    /// The authenticated caller.
+    pub principal: Principal,
+}
+
+impl Deref for Ctx {
+    type Target = AppState;
+
+    fn deref(&self) -> &AppState {
+        &self.state
+    }
+}
+
+impl FromRequest for Ctx {
+    type Error = actix_web::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, actix_web::Error>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        // The state first, then the caller: the order the handlers took them in.
+        let state = web::Data::<AppState>::from_request(req, payload);
+        let principal = Principal::from_request(req, payload);
+        Box::pin(async move {
+            let state = state.await?;
+            let principal = principal.await?;
+            Ok(Ctx { state, principal })
+        })
+    }
+}
+
+/// The request's `If-Match` header, parsed (absent: no precondition).
+#[derive(Debug)]
+pub struct Precondition(pub Option<IfMatch>);
+
+impl Precondition {
+    /// The precondition, as the services take it.
+    pub fn as_ref(&self) -> Option<&IfMatch> {
+        self.0.as_ref()
+    }
+}
+
+impl FromRequest for Precondition {
+    type Error = actix_web::Error;
+    type Future = Ready<Result<Self, actix_web::Error>>;
+
+    fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
+        ready(Ok(Precondition(if_match(req))))
     }
 }
 

@@ -14,16 +14,14 @@ use crate::{
     api::{
         body::Body,
         create::create_idempotent,
-        extract::{OrgItemPath, OrgPath},
+        extract::{Ctx, OrgItemPath, OrgPath, Precondition},
         pagination::{PageQuery, list_response, try_page},
-        responses::{Conflict, IdempotencyHeader, IfMatchHeader, if_match, ok_with_etag},
+        responses::{Conflict, IdempotencyHeader, IfMatchHeader, ok_with_etag},
     },
     domain::finding::{FindingSource, FindingStatus, FindingType, is_overdue},
-    domain::principal::Principal,
     error::{AppError, Result},
     page_schema,
     service::findings::{self, ExternalRef, FindingFilter, FindingPatch, FindingView, NewFinding},
-    state::AppState,
 };
 
 const FINDING_ID: &str = "The finding's id";
@@ -250,15 +248,14 @@ impl From<FindingQuery> for FindingFilter {
 )]
 #[get("/findings")]
 pub async fn finding_list(
-    state: web::Data<AppState>,
+    ctx: Ctx,
     req: HttpRequest,
-    principal: Principal,
     org: OrgPath,
     query: web::Query<FindingQuery>,
     page: web::Query<PageQuery>,
 ) -> Result<HttpResponse> {
     let filter = FindingFilter::from(query.into_inner());
-    let page = findings::list(&state.db, &principal, &org.0, &filter, &page.request()?).await?;
+    let page = findings::list(&ctx.db, &ctx.principal, &org.0, &filter, &page.request()?).await?;
     Ok(list_response(&req, try_page::<_, Finding>(page)?))
 }
 
@@ -278,23 +275,16 @@ pub async fn finding_list(
 )]
 #[post("/findings")]
 pub async fn finding_create(
-    state: web::Data<AppState>,
+    ctx: Ctx,
     req: HttpRequest,
-    principal: Principal,
     org: OrgPath,
     body: Body<FindingCreate>,
 ) -> Result<HttpResponse> {
-    create_idempotent(
-        &state,
-        &req,
-        &principal,
-        body.into_inner(),
-        async |txn, body| {
-            let view = findings::create(txn, &principal, &org.0, body.into()).await?;
-            let finding = Finding::try_from(view)?;
-            Ok((finding.id.clone(), finding))
-        },
-    )
+    create_idempotent(&ctx, &req, body.into_inner(), async |txn, body| {
+        let view = findings::create(txn, &ctx.principal, &org.0, body.into()).await?;
+        let finding = Finding::try_from(view)?;
+        Ok((finding.id.clone(), finding))
+    })
     .await
 }
 
@@ -308,12 +298,8 @@ pub async fn finding_create(
     )
 )]
 #[get("/findings/{finding_id}")]
-pub async fn finding_get(
-    state: web::Data<AppState>,
-    principal: Principal,
-    path: OrgItemPath,
-) -> Result<HttpResponse> {
-    let view = findings::get(&state.db, &principal, &path.org_id, &path.item).await?;
+pub async fn finding_get(ctx: Ctx, path: OrgItemPath) -> Result<HttpResponse> {
+    let view = findings::get(&ctx.db, &ctx.principal, &path.org_id, &path.item).await?;
     let finding = Finding::try_from(view)?;
     Ok(ok_with_etag(finding.version, &finding))
 }
@@ -412,17 +398,15 @@ impl From<FindingUpdate> for FindingPatch {
 )]
 #[patch("/findings/{finding_id}")]
 pub async fn finding_update(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    principal: Principal,
+    ctx: Ctx,
+    if_match: Precondition,
     path: OrgItemPath,
     body: Body<FindingUpdate>,
 ) -> Result<HttpResponse> {
     let patch = body.into_inner().into();
-    let if_match = if_match(&req);
     let view = findings::update(
-        &state.db,
-        &principal,
+        &ctx.db,
+        &ctx.principal,
         &path.org_id,
         &path.item,
         if_match.as_ref(),
@@ -449,15 +433,13 @@ pub async fn finding_update(
 )]
 #[delete("/findings/{finding_id}")]
 pub async fn finding_delete(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    principal: Principal,
+    ctx: Ctx,
+    if_match: Precondition,
     path: OrgItemPath,
 ) -> Result<HttpResponse> {
-    let if_match = if_match(&req);
     findings::delete(
-        &state.db,
-        &principal,
+        &ctx.db,
+        &ctx.principal,
         &path.org_id,
         &path.item,
         if_match.as_ref(),

@@ -10,22 +10,18 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::{
     api::{
-        extract::{OrgItemPath, OrgPath},
+        extract::{Ctx, OrgItemPath, OrgPath},
         pagination::{PageQuery, list_response, try_page},
         rendered::{Rendered, cached_response},
         responses::path_of,
     },
-    domain::{
-        principal::Principal,
-        readiness::{BlockerKind, FORMULA_VERSION, Level},
-    },
+    domain::readiness::{BlockerKind, FORMULA_VERSION, Level},
     error::{AppError, Result},
     page_schema,
     service::{
         authz,
         readiness::{self, Counts, GroupReport, Report},
     },
-    state::AppState,
 };
 
 const KEY: &str = "The adopted framework's key";
@@ -297,12 +293,8 @@ page_schema!(
     )
 )]
 #[get("/readiness")]
-pub async fn readiness_list(
-    state: web::Data<AppState>,
-    principal: Principal,
-    org: OrgPath,
-) -> Result<HttpResponse> {
-    let items = readiness::summaries(&state.db, &state.cache, &principal, &org.0)
+pub async fn readiness_list(ctx: Ctx, org: OrgPath) -> Result<HttpResponse> {
+    let items = readiness::summaries(&ctx.db, &ctx.cache, &ctx.principal, &org.0)
         .await?
         .into_iter()
         .map(|report| ReadinessSummary::from(report.as_ref()))
@@ -323,15 +315,14 @@ pub async fn readiness_list(
 )]
 #[get("/readiness/{key}")]
 pub async fn readiness_get(
-    state: web::Data<AppState>,
+    ctx: Ctx,
     req: HttpRequest,
-    principal: Principal,
     path: OrgItemPath<String>,
 ) -> Result<HttpResponse> {
     let (org_id, key) = (path.org_id, path.item);
-    let version = authz::readable_version(&state.db, &principal, &org_id).await?;
-    cached_response(&state.cache, &req, &org_id, version, async || {
-        let report = readiness::report_at(&state.db, &state.cache, &org_id, &key, version).await?;
+    let version = authz::readable_version(&ctx.db, &ctx.principal, &org_id).await?;
+    cached_response(&ctx.cache, &req, &org_id, version, async || {
+        let report = readiness::report_at(&ctx.db, &ctx.cache, &org_id, &key, version).await?;
         let body = serde_json::to_vec(&ReadinessReport::from(report.as_ref()))
             .map_err(AppError::internal)?;
         let rendered = Rendered {
@@ -366,9 +357,8 @@ pub struct HistoryQuery {
 )]
 #[get("/readiness/{key}/history")]
 pub async fn readiness_history_list(
-    state: web::Data<AppState>,
+    ctx: Ctx,
     req: HttpRequest,
-    principal: Principal,
     path: OrgItemPath<String>,
     query: web::Query<HistoryQuery>,
     page: web::Query<PageQuery>,
@@ -379,8 +369,8 @@ pub async fn readiness_history_list(
         return Err(AppError::bad_request("from", "must not be after `to`"));
     }
     let page = readiness::history(
-        &state.db,
-        &principal,
+        &ctx.db,
+        &ctx.principal,
         &path.org_id,
         &path.item,
         query.from,
@@ -404,12 +394,12 @@ pub async fn readiness_history_list(
 )]
 #[post("/readiness/{key}/history")]
 pub async fn readiness_history_create(
-    state: web::Data<AppState>,
+    ctx: Ctx,
     req: HttpRequest,
-    principal: Principal,
     path: OrgItemPath<String>,
 ) -> Result<HttpResponse> {
-    let snapshot = readiness::snapshot_now(&state.db, &principal, &path.org_id, &path.item).await?;
+    let snapshot =
+        readiness::snapshot_now(&ctx.db, &ctx.principal, &path.org_id, &path.item).await?;
     Ok(HttpResponse::Created()
         .insert_header((actix_web::http::header::LOCATION, path_of(&req)))
         .json(ReadinessSnapshot::try_from(snapshot)?))

@@ -9,16 +9,15 @@ use crate::{
     api::{
         body::Body,
         create::create_idempotent,
+        extract::Ctx,
         pagination::{PageQuery, list_response},
         responses::{Conflict, Forbidden, IdempotencyHeader},
     },
     auth::password,
     domain::identity::check_password,
-    domain::principal::Principal,
     error::{AppError, Result},
     page_schema,
     service::{authz, identity},
-    state::AppState,
 };
 
 /// A user.
@@ -100,33 +99,26 @@ pub struct UserFilter {
 )]
 #[post("/users")]
 pub async fn user_create(
-    state: web::Data<AppState>,
+    ctx: Ctx,
     req: HttpRequest,
-    principal: Principal,
     body: Body<UserCreate>,
 ) -> Result<HttpResponse> {
-    authz::require_platform_admin(&principal)?;
+    authz::require_platform_admin(&ctx.principal)?;
     let (email, name) = identity::validate_new_user(&body.email, body.name.as_deref())?;
     check_password(&body.password).map_err(|m| AppError::invalid("password", m))?;
     let password_hash = password::hash(&body.password).await?;
-    create_idempotent(
-        &state,
-        &req,
-        &principal,
-        body.into_inner(),
-        async |txn, body| {
-            let new = identity::NewUser {
-                email,
-                name,
-                password_hash,
-                is_platform_admin: body.is_platform_admin,
-            };
-            let actor = principal.actor();
-            let user =
-                identity::insert_user(txn, &actor, principal.request_id.as_deref(), new).await?;
-            Ok((user.id.clone(), User::from(user)))
-        },
-    )
+    create_idempotent(&ctx, &req, body.into_inner(), async |txn, body| {
+        let new = identity::NewUser {
+            email,
+            name,
+            password_hash,
+            is_platform_admin: body.is_platform_admin,
+        };
+        let actor = ctx.principal.actor();
+        let user =
+            identity::insert_user(txn, &actor, ctx.principal.request_id.as_deref(), new).await?;
+        Ok((user.id.clone(), User::from(user)))
+    })
     .await
 }
 
@@ -144,15 +136,14 @@ pub async fn user_create(
 )]
 #[get("/users")]
 pub async fn user_list(
-    state: web::Data<AppState>,
+    ctx: Ctx,
     req: HttpRequest,
-    principal: Principal,
     page: web::Query<PageQuery>,
     filter: web::Query<UserFilter>,
 ) -> Result<HttpResponse> {
     let page = identity::list_users(
-        &state.db,
-        &principal,
+        &ctx.db,
+        &ctx.principal,
         &page.request()?,
         filter.email.as_deref(),
         filter.updated_since,

@@ -13,14 +13,12 @@ use crate::{
     api::{
         body::Body,
         create::create_idempotent,
-        extract::{OrgItemPath, OrgPath},
+        extract::{Ctx, OrgItemPath, OrgPath, Precondition},
         pagination::{PageQuery, cached_list_response, list_response, try_page},
-        responses::{Conflict, IdempotencyHeader, IfMatchHeader, if_match, ok_with_etag},
+        responses::{Conflict, IdempotencyHeader, IfMatchHeader, ok_with_etag},
     },
-    domain::principal::Principal,
     error::Result,
     service::{authz, controls},
-    state::AppState,
 };
 
 pub use dto::{
@@ -39,13 +37,12 @@ pub use dto::{
 )]
 #[get("/frameworks")]
 pub async fn adoption_list(
-    state: web::Data<AppState>,
+    ctx: Ctx,
     req: HttpRequest,
-    principal: Principal,
     org: OrgPath,
     page: web::Query<PageQuery>,
 ) -> Result<HttpResponse> {
-    let page = controls::list_adopted(&state.db, &principal, &org.0, &page.request()?).await?;
+    let page = controls::list_adopted(&ctx.db, &ctx.principal, &org.0, &page.request()?).await?;
     Ok(list_response(&req, page.map(AdoptedFramework::from)))
 }
 
@@ -65,26 +62,19 @@ pub async fn adoption_list(
 )]
 #[post("/frameworks")]
 pub async fn adoption_create(
-    state: web::Data<AppState>,
+    ctx: Ctx,
     req: HttpRequest,
-    principal: Principal,
     org: OrgPath,
     body: Body<AdoptionCreate>,
 ) -> Result<HttpResponse> {
     // Adoption runs its own transaction; the key is checked and stored around it.
-    create_idempotent(
-        &state,
-        &req,
-        &principal,
-        body.into_inner(),
-        async |txn, body| {
-            let adoption = controls::adopt_in(txn, &principal, &org.0, &body.framework).await?;
-            Ok((
-                adoption.framework.key.clone(),
-                AdoptedFramework::from(adoption),
-            ))
-        },
-    )
+    create_idempotent(&ctx, &req, body.into_inner(), async |txn, body| {
+        let adoption = controls::adopt_in(txn, &ctx.principal, &org.0, &body.framework).await?;
+        Ok((
+            adoption.framework.key.clone(),
+            AdoptedFramework::from(adoption),
+        ))
+    })
     .await
 }
 
@@ -100,12 +90,8 @@ pub async fn adoption_create(
     )
 )]
 #[get("/frameworks/{key}")]
-pub async fn adoption_get(
-    state: web::Data<AppState>,
-    principal: Principal,
-    path: OrgItemPath<String>,
-) -> Result<HttpResponse> {
-    let adoption = controls::get_adopted(&state.db, &principal, &path.org_id, &path.item).await?;
+pub async fn adoption_get(ctx: Ctx, path: OrgItemPath<String>) -> Result<HttpResponse> {
+    let adoption = controls::get_adopted(&ctx.db, &ctx.principal, &path.org_id, &path.item).await?;
     Ok(HttpResponse::Ok().json(AdoptedFramework::from(adoption)))
 }
 
@@ -120,9 +106,8 @@ pub async fn adoption_get(
 )]
 #[get("/controls")]
 pub async fn control_list(
-    state: web::Data<AppState>,
+    ctx: Ctx,
     req: HttpRequest,
-    principal: Principal,
     org: OrgPath,
     query: web::Query<ControlQuery>,
     page: web::Query<PageQuery>,
@@ -130,10 +115,10 @@ pub async fn control_list(
     let filter = controls::ControlFilter::from(query.into_inner());
     let page = page.request()?;
     let org_id = org.0;
-    let version = authz::readable_version(&state.db, &principal, &org_id).await?;
-    cached_list_response(&state.cache, &req, &org_id, version, async || {
+    let version = authz::readable_version(&ctx.db, &ctx.principal, &org_id).await?;
+    cached_list_response(&ctx.cache, &req, &org_id, version, async || {
         let (page, fresh_until) =
-            controls::list_at(&state.db, &state.cache, &org_id, version, &filter, &page).await?;
+            controls::list_at(&ctx.db, &ctx.cache, &org_id, version, &filter, &page).await?;
         Ok((try_page::<_, Control>(page)?, fresh_until))
     })
     .await
@@ -155,23 +140,16 @@ pub async fn control_list(
 )]
 #[post("/controls")]
 pub async fn control_create(
-    state: web::Data<AppState>,
+    ctx: Ctx,
     req: HttpRequest,
-    principal: Principal,
     org: OrgPath,
     body: Body<ControlCreate>,
 ) -> Result<HttpResponse> {
-    create_idempotent(
-        &state,
-        &req,
-        &principal,
-        body.into_inner(),
-        async |txn, body| {
-            let view = controls::create_custom(txn, &principal, &org.0, body.into()).await?;
-            let control = Control::try_from(view)?;
-            Ok((control.id.clone(), control))
-        },
-    )
+    create_idempotent(&ctx, &req, body.into_inner(), async |txn, body| {
+        let view = controls::create_custom(txn, &ctx.principal, &org.0, body.into()).await?;
+        let control = Control::try_from(view)?;
+        Ok((control.id.clone(), control))
+    })
     .await
 }
 
@@ -185,15 +163,11 @@ pub async fn control_create(
     )
 )]
 #[get("/controls/{control_id}")]
-pub async fn control_get(
-    state: web::Data<AppState>,
-    principal: Principal,
-    path: OrgItemPath,
-) -> Result<HttpResponse> {
+pub async fn control_get(ctx: Ctx, path: OrgItemPath) -> Result<HttpResponse> {
     let view = controls::get(
-        &state.db,
-        &state.cache,
-        &principal,
+        &ctx.db,
+        &ctx.cache,
+        &ctx.principal,
         &path.org_id,
         &path.item,
     )
@@ -221,17 +195,15 @@ pub async fn control_get(
 )]
 #[patch("/controls/{control_id}")]
 pub async fn control_update(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    principal: Principal,
+    ctx: Ctx,
+    if_match: Precondition,
     path: OrgItemPath,
     body: Body<ControlUpdate>,
 ) -> Result<HttpResponse> {
     let patch = body.into_inner().into();
-    let if_match = if_match(&req);
     let view = controls::update(
-        &state.db,
-        &principal,
+        &ctx.db,
+        &ctx.principal,
         &path.org_id,
         &path.item,
         if_match.as_ref(),

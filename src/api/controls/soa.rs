@@ -1,6 +1,6 @@
 //! The Statement of Applicability of an adopted framework, as JSON or CSV (docs/controls.md).
 
-use actix_web::{HttpRequest, HttpResponse, get, http::header, web};
+use actix_web::{HttpRequest, HttpResponse, get, http::header};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -8,13 +8,11 @@ use utoipa::ToSchema;
 use crate::{
     api::{
         controls::dto::Control,
-        extract::{OrgItemPath, OrgPath},
+        extract::{Ctx, OrgItemPath, OrgPath},
     },
     domain::control::{ControlKind, ControlStatus},
-    domain::principal::Principal,
     error::{AppError, Result},
     service::controls,
-    state::AppState,
 };
 
 /// One row of the Statement of Applicability.
@@ -149,15 +147,14 @@ fn soa_csv(soa: &StatementOfApplicability) -> Result<Vec<u8>> {
 )]
 #[get("/frameworks/{key}/soa")]
 pub async fn soa_get(
-    state: web::Data<AppState>,
+    ctx: Ctx,
     req: HttpRequest,
-    principal: Principal,
     path: OrgItemPath<String>,
 ) -> Result<HttpResponse> {
     let (framework, views) = controls::statement_of_applicability(
-        &state.db,
-        &state.cache,
-        &principal,
+        &ctx.db,
+        &ctx.cache,
+        &ctx.principal,
         &path.org_id,
         &path.item,
     )

@@ -17,14 +17,12 @@ use sha2::{Digest, Sha256};
 use crate::{
     api::{
         evidence::dto::{EVIDENCE_ID, Evidence, EvidenceContent, FileBytes},
-        extract::{OrgItemPath, OrgPath},
+        extract::{Ctx, OrgItemPath, OrgPath},
         responses::{Conflict, IfMatchHeader, if_match, ok_with_etag},
     },
     domain::evidence::{ascii_filename, sanitize_filename},
-    domain::principal::Principal,
     error::{AppError, Result},
     service::evidence::{self as service, Upload},
-    state::AppState,
 };
 
 fn upload_filename(req: &HttpRequest) -> Option<String> {
@@ -84,17 +82,16 @@ fn upload_media_type(req: &HttpRequest) -> Result<String> {
 )]
 #[put("/evidence/{evidence_id}/content")]
 pub async fn evidence_content_put(
-    state: web::Data<AppState>,
+    ctx: Ctx,
     req: HttpRequest,
-    principal: Principal,
     path: OrgItemPath,
     mut payload: web::Payload,
 ) -> Result<HttpResponse> {
     let (org_id, evidence_id) = (path.org_id, path.item);
     // Refuse early, before reading a body that cannot be stored.
-    service::check_writable(&state.db, &principal, &org_id, &evidence_id).await?;
+    service::check_writable(&ctx.db, &ctx.principal, &org_id, &evidence_id).await?;
     let media_type = upload_media_type(&req)?;
-    let limit = state.settings.max_upload_bytes;
+    let limit = ctx.settings.max_upload_bytes;
     let too_large =
         || AppError::PayloadTooLarge(format!("evidence content is limited to {limit} bytes"));
     let declared = req
@@ -132,8 +129,8 @@ pub async fn evidence_content_put(
         filename: upload_filename(&req),
     };
     let view = service::put_content(
-        &state.db,
-        &principal,
+        &ctx.db,
+        &ctx.principal,
         &org_id,
         &evidence_id,
         if_match(&req).as_ref(),
@@ -167,12 +164,11 @@ pub async fn evidence_content_put(
 )]
 #[get("/evidence/{evidence_id}/content")]
 pub async fn evidence_content_get(
-    state: web::Data<AppState>,
+    ctx: Ctx,
     req: HttpRequest,
-    principal: Principal,
     path: OrgItemPath,
 ) -> Result<HttpResponse> {
-    let download = service::get_content(&state.db, &principal, &path.org_id, &path.item).await?;
+    let download = service::get_content(&ctx.db, &ctx.principal, &path.org_id, &path.item).await?;
     let e = download.evidence;
     let etag = format!("\"{}\"", e.content_sha256.as_deref().unwrap_or_default());
     let not_modified = req

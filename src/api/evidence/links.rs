@@ -8,14 +8,12 @@ use actix_web::{HttpRequest, HttpResponse, delete, get, put, web};
 use crate::{
     api::{
         evidence::dto::{EVIDENCE_ID, Evidence, EvidencePage},
-        extract::{OrgItemPath, OrgPath, OrgSubItemPath},
+        extract::{Ctx, OrgItemPath, OrgPath, OrgSubItemPath},
         pagination::{PageQuery, list_response, try_page},
         responses::Conflict,
     },
-    domain::principal::Principal,
     error::Result,
     service::evidence as service,
-    state::AppState,
 };
 
 /// List a control's evidence.
@@ -33,15 +31,14 @@ use crate::{
 )]
 #[get("/controls/{control_id}/evidence")]
 pub async fn control_evidence_list(
-    state: web::Data<AppState>,
+    ctx: Ctx,
     req: HttpRequest,
-    principal: Principal,
     path: OrgItemPath,
     page: web::Query<PageQuery>,
 ) -> Result<HttpResponse> {
     let page = page.request()?;
     let page =
-        service::list_for_control(&state.db, &principal, &path.org_id, &path.item, &page).await?;
+        service::list_for_control(&ctx.db, &ctx.principal, &path.org_id, &path.item, &page).await?;
     Ok(list_response(&req, try_page::<_, Evidence>(page)?))
 }
 
@@ -61,17 +58,13 @@ pub async fn control_evidence_list(
     )
 )]
 #[put("/controls/{control_id}/evidence/{evidence_id}")]
-pub async fn control_evidence_link(
-    state: web::Data<AppState>,
-    principal: Principal,
-    path: OrgSubItemPath,
-) -> Result<HttpResponse> {
+pub async fn control_evidence_link(ctx: Ctx, path: OrgSubItemPath) -> Result<HttpResponse> {
     let OrgSubItemPath {
         org_id,
         item: control_id,
         sub_item: evidence_id,
     } = path;
-    service::link(&state.db, &principal, &org_id, &control_id, &evidence_id).await?;
+    service::link(&ctx.db, &ctx.principal, &org_id, &control_id, &evidence_id).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -90,16 +83,12 @@ pub async fn control_evidence_link(
     )
 )]
 #[delete("/controls/{control_id}/evidence/{evidence_id}")]
-pub async fn control_evidence_unlink(
-    state: web::Data<AppState>,
-    principal: Principal,
-    path: OrgSubItemPath,
-) -> Result<HttpResponse> {
+pub async fn control_evidence_unlink(ctx: Ctx, path: OrgSubItemPath) -> Result<HttpResponse> {
     let OrgSubItemPath {
         org_id,
         item: control_id,
         sub_item: evidence_id,
     } = path;
-    service::unlink(&state.db, &principal, &org_id, &control_id, &evidence_id).await?;
+    service::unlink(&ctx.db, &ctx.principal, &org_id, &control_id, &evidence_id).await?;
     Ok(HttpResponse::NoContent().finish())
 }

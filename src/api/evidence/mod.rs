@@ -14,14 +14,12 @@ use crate::{
     api::{
         body::Body,
         create::create_idempotent,
-        extract::{OrgItemPath, OrgPath},
+        extract::{Ctx, OrgItemPath, OrgPath, Precondition},
         pagination::{PageQuery, list_response, try_page},
-        responses::{Conflict, IdempotencyHeader, IfMatchHeader, if_match, ok_with_etag},
+        responses::{Conflict, IdempotencyHeader, IfMatchHeader, ok_with_etag},
     },
-    domain::principal::Principal,
     error::Result,
     service::evidence::{self as service, EvidenceFilter},
-    state::AppState,
 };
 
 pub use dto::{
@@ -42,15 +40,14 @@ pub use dto::{
 )]
 #[get("/evidence")]
 pub async fn evidence_list(
-    state: web::Data<AppState>,
+    ctx: Ctx,
     req: HttpRequest,
-    principal: Principal,
     org: OrgPath,
     query: web::Query<EvidenceQuery>,
     page: web::Query<PageQuery>,
 ) -> Result<HttpResponse> {
     let filter = EvidenceFilter::from(query.into_inner());
-    let page = service::list(&state.db, &principal, &org.0, &filter, &page.request()?).await?;
+    let page = service::list(&ctx.db, &ctx.principal, &org.0, &filter, &page.request()?).await?;
     Ok(list_response(&req, try_page::<_, Evidence>(page)?))
 }
 
@@ -69,23 +66,16 @@ pub async fn evidence_list(
 )]
 #[post("/evidence")]
 pub async fn evidence_create(
-    state: web::Data<AppState>,
+    ctx: Ctx,
     req: HttpRequest,
-    principal: Principal,
     org: OrgPath,
     body: Body<EvidenceCreate>,
 ) -> Result<HttpResponse> {
-    create_idempotent(
-        &state,
-        &req,
-        &principal,
-        body.into_inner(),
-        async |txn, body| {
-            let view = service::create(txn, &principal, &org.0, body.into()).await?;
-            let evidence = Evidence::try_from(view)?;
-            Ok((evidence.id.clone(), evidence))
-        },
-    )
+    create_idempotent(&ctx, &req, body.into_inner(), async |txn, body| {
+        let view = service::create(txn, &ctx.principal, &org.0, body.into()).await?;
+        let evidence = Evidence::try_from(view)?;
+        Ok((evidence.id.clone(), evidence))
+    })
     .await
 }
 
@@ -101,12 +91,8 @@ pub async fn evidence_create(
     )
 )]
 #[get("/evidence/{evidence_id}")]
-pub async fn evidence_get(
-    state: web::Data<AppState>,
-    principal: Principal,
-    path: OrgItemPath,
-) -> Result<HttpResponse> {
-    let view = service::get(&state.db, &principal, &path.org_id, &path.item).await?;
+pub async fn evidence_get(ctx: Ctx, path: OrgItemPath) -> Result<HttpResponse> {
+    let view = service::get(&ctx.db, &ctx.principal, &path.org_id, &path.item).await?;
     let evidence = Evidence::try_from(view)?;
     Ok(ok_with_etag(evidence.version, &evidence))
 }
@@ -131,17 +117,15 @@ pub async fn evidence_get(
 )]
 #[patch("/evidence/{evidence_id}")]
 pub async fn evidence_update(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    principal: Principal,
+    ctx: Ctx,
+    if_match: Precondition,
     path: OrgItemPath,
     body: Body<EvidenceUpdate>,
 ) -> Result<HttpResponse> {
     let patch = body.into_inner().into();
-    let if_match = if_match(&req);
     let view = service::update(
-        &state.db,
-        &principal,
+        &ctx.db,
+        &ctx.principal,
         &path.org_id,
         &path.item,
         if_match.as_ref(),
@@ -169,15 +153,13 @@ pub async fn evidence_update(
 )]
 #[delete("/evidence/{evidence_id}")]
 pub async fn evidence_delete(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    principal: Principal,
+    ctx: Ctx,
+    if_match: Precondition,
     path: OrgItemPath,
 ) -> Result<HttpResponse> {
-    let if_match = if_match(&req);
     service::archive(
-        &state.db,
-        &principal,
+        &ctx.db,
+        &ctx.principal,
         &path.org_id,
         &path.item,
         if_match.as_ref(),
@@ -202,15 +184,14 @@ pub async fn evidence_delete(
 )]
 #[post("/evidence/{evidence_id}/review")]
 pub async fn evidence_review(
-    state: web::Data<AppState>,
-    principal: Principal,
+    ctx: Ctx,
     path: OrgItemPath,
     body: Body<EvidenceReview>,
 ) -> Result<HttpResponse> {
     let EvidenceReview { decision, comment } = body.into_inner();
     let view = service::review(
-        &state.db,
-        &principal,
+        &ctx.db,
+        &ctx.principal,
         &path.org_id,
         &path.item,
         decision,

@@ -13,16 +13,14 @@ use crate::{
     api::{
         body::Body,
         create::create_idempotent,
-        extract::{OrgItemPath, OrgPath},
+        extract::{Ctx, OrgItemPath, OrgPath, Precondition},
         pagination::{PageQuery, list_response, try_page},
-        responses::{Conflict, IdempotencyHeader, IfMatchHeader, if_match, ok_with_etag},
+        responses::{Conflict, IdempotencyHeader, IfMatchHeader, ok_with_etag},
     },
-    domain::principal::Principal,
     domain::role::Role,
     error::{AppError, Result},
     page_schema,
     service::identity,
-    state::AppState,
 };
 
 /// A member of an organization: a user with a role there.
@@ -94,13 +92,12 @@ pub struct MemberUpdate {
 )]
 #[get("/members")]
 pub async fn member_list(
-    state: web::Data<AppState>,
+    ctx: Ctx,
     req: HttpRequest,
-    principal: Principal,
     org: OrgPath,
     page: web::Query<PageQuery>,
 ) -> Result<HttpResponse> {
-    let page = identity::list_members(&state.db, &principal, &org.0, &page.request()?).await?;
+    let page = identity::list_members(&ctx.db, &ctx.principal, &org.0, &page.request()?).await?;
     Ok(list_response(&req, try_page::<_, Member>(page)?))
 }
 
@@ -123,9 +120,8 @@ pub async fn member_list(
 )]
 #[post("/members")]
 pub async fn member_create(
-    state: web::Data<AppState>,
+    ctx: Ctx,
     req: HttpRequest,
-    principal: Principal,
     org: OrgPath,
     body: Body<MemberCreate>,
 ) -> Result<HttpResponse> {
@@ -139,17 +135,11 @@ pub async fn member_create(
             ));
         }
     };
-    create_idempotent(
-        &state,
-        &req,
-        &principal,
-        body.into_inner(),
-        async |txn, body| {
-            let added = identity::add_member(txn, &principal, &org.0, target, body.role).await?;
-            let member = Member::try_from(added)?;
-            Ok((member.user_id.clone(), member))
-        },
-    )
+    create_idempotent(&ctx, &req, body.into_inner(), async |txn, body| {
+        let added = identity::add_member(txn, &ctx.principal, &org.0, target, body.role).await?;
+        let member = Member::try_from(added)?;
+        Ok((member.user_id.clone(), member))
+    })
     .await
 }
 
@@ -166,12 +156,8 @@ pub async fn member_create(
     )
 )]
 #[get("/members/{user_id}")]
-pub async fn member_get(
-    state: web::Data<AppState>,
-    principal: Principal,
-    path: OrgItemPath,
-) -> Result<HttpResponse> {
-    let found = identity::get_member(&state.db, &principal, &path.org_id, &path.item).await?;
+pub async fn member_get(ctx: Ctx, path: OrgItemPath) -> Result<HttpResponse> {
+    let found = identity::get_member(&ctx.db, &ctx.principal, &path.org_id, &path.item).await?;
     let member = Member::try_from(found)?;
     Ok(ok_with_etag(member.version, &member))
 }
@@ -195,16 +181,14 @@ pub async fn member_get(
 )]
 #[patch("/members/{user_id}")]
 pub async fn member_update(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    principal: Principal,
+    ctx: Ctx,
+    if_match: Precondition,
     path: OrgItemPath,
     body: Body<MemberUpdate>,
 ) -> Result<HttpResponse> {
-    let if_match = if_match(&req);
     let updated = identity::update_member(
-        &state.db,
-        &principal,
+        &ctx.db,
+        &ctx.principal,
         &path.org_id,
         &path.item,
         if_match.as_ref(),
@@ -232,15 +216,13 @@ pub async fn member_update(
 )]
 #[delete("/members/{user_id}")]
 pub async fn member_delete(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    principal: Principal,
+    ctx: Ctx,
+    if_match: Precondition,
     path: OrgItemPath,
 ) -> Result<HttpResponse> {
-    let if_match = if_match(&req);
     identity::remove_member(
-        &state.db,
-        &principal,
+        &ctx.db,
+        &ctx.principal,
         &path.org_id,
         &path.item,
         if_match.as_ref(),

@@ -16,15 +16,13 @@ use crate::{
     api::{
         body::Body,
         create::create_idempotent,
-        extract::OrgPath,
+        extract::{Ctx, OrgPath, Precondition},
         pagination::{PageQuery, list_response},
-        responses::{IdempotencyHeader, IfMatchHeader, if_match, ok_with_etag},
+        responses::{IdempotencyHeader, IfMatchHeader, ok_with_etag},
     },
-    domain::principal::Principal,
     error::Result,
     page_schema,
     service::{authz, identity},
-    state::AppState,
 };
 
 /// An organization: the tenant that owns controls, evidence and findings.
@@ -96,15 +94,14 @@ pub struct SyncFilter {
 )]
 #[get("/organizations")]
 pub async fn organization_list(
-    state: web::Data<AppState>,
+    ctx: Ctx,
     req: HttpRequest,
-    principal: Principal,
     page: web::Query<PageQuery>,
     filter: web::Query<SyncFilter>,
 ) -> Result<HttpResponse> {
     let page = identity::list_organizations(
-        &state.db,
-        &principal,
+        &ctx.db,
+        &ctx.principal,
         &page.request()?,
         filter.updated_since,
     )
@@ -127,22 +124,15 @@ pub async fn organization_list(
 )]
 #[post("/organizations")]
 pub async fn organization_create(
-    state: web::Data<AppState>,
+    ctx: Ctx,
     req: HttpRequest,
-    principal: Principal,
     body: Body<OrganizationCreate>,
 ) -> Result<HttpResponse> {
-    authz::require_platform_admin(&principal)?;
-    create_idempotent(
-        &state,
-        &req,
-        &principal,
-        body.into_inner(),
-        async |txn, body| {
-            let org = identity::create_organization(txn, &principal, &body.name).await?;
-            Ok((org.id.clone(), Organization::from(org)))
-        },
-    )
+    authz::require_platform_admin(&ctx.principal)?;
+    create_idempotent(&ctx, &req, body.into_inner(), async |txn, body| {
+        let org = identity::create_organization(txn, &ctx.principal, &body.name).await?;
+        Ok((org.id.clone(), Organization::from(org)))
+    })
     .await
 }
 
@@ -156,12 +146,8 @@ pub async fn organization_create(
     )
 )]
 #[get("")]
-pub async fn organization_get(
-    state: web::Data<AppState>,
-    principal: Principal,
-    org: OrgPath,
-) -> Result<HttpResponse> {
-    let org = identity::get_organization(&state.db, &principal, &org.0).await?;
+pub async fn organization_get(ctx: Ctx, org: OrgPath) -> Result<HttpResponse> {
+    let org = identity::get_organization(&ctx.db, &ctx.principal, &org.0).await?;
     Ok(ok_with_etag(org.version, &Organization::from(org)))
 }
 
@@ -182,16 +168,15 @@ pub async fn organization_get(
 )]
 #[patch("")]
 pub async fn organization_update(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    principal: Principal,
+    ctx: Ctx,
+    if_match: Precondition,
     org: OrgPath,
     body: Body<OrganizationUpdate>,
 ) -> Result<HttpResponse> {
-    let if_match = if_match(&req);
     let name = body.name.as_deref();
-    let org = identity::update_organization(&state.db, &principal, &org.0, if_match.as_ref(), name)
-        .await?;
+    let org =
+        identity::update_organization(&ctx.db, &ctx.principal, &org.0, if_match.as_ref(), name)
+            .await?;
     Ok(ok_with_etag(org.version, &Organization::from(org)))
 }
 
@@ -210,11 +195,10 @@ pub async fn organization_update(
 )]
 #[delete("")]
 pub async fn organization_delete(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    principal: Principal,
+    ctx: Ctx,
+    if_match: Precondition,
     org: OrgPath,
 ) -> Result<HttpResponse> {
-    identity::delete_organization(&state.db, &principal, &org.0, if_match(&req).as_ref()).await?;
+    identity::delete_organization(&ctx.db, &ctx.principal, &org.0, if_match.as_ref()).await?;
     Ok(HttpResponse::NoContent().finish())
 }

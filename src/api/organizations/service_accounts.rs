@@ -11,16 +11,14 @@ use utoipa::ToSchema;
 use crate::{
     api::{
         body::Body,
-        extract::{OrgItemPath, OrgPath},
+        extract::{Ctx, OrgItemPath, OrgPath},
         pagination::{PageQuery, list_response, try_page},
         responses::{Forbidden, path_of},
     },
-    domain::principal::Principal,
     domain::role::Role,
     error::{AppError, Result},
     page_schema,
     service::identity,
-    state::AppState,
 };
 
 /// A service account: a machine client of one organization with one role.
@@ -100,14 +98,13 @@ pub struct ServiceAccountCreate {
 )]
 #[get("/service-accounts")]
 pub async fn service_account_list(
-    state: web::Data<AppState>,
+    ctx: Ctx,
     req: HttpRequest,
-    principal: Principal,
     org: OrgPath,
     page: web::Query<PageQuery>,
 ) -> Result<HttpResponse> {
     let page =
-        identity::list_service_accounts(&state.db, &principal, &org.0, &page.request()?).await?;
+        identity::list_service_accounts(&ctx.db, &ctx.principal, &org.0, &page.request()?).await?;
     Ok(list_response(&req, try_page::<_, ServiceAccount>(page)?))
 }
 
@@ -125,14 +122,13 @@ pub async fn service_account_list(
 )]
 #[post("/service-accounts")]
 pub async fn service_account_create(
-    state: web::Data<AppState>,
+    ctx: Ctx,
     req: HttpRequest,
-    principal: Principal,
     org: OrgPath,
     body: Body<ServiceAccountCreate>,
 ) -> Result<HttpResponse> {
     let (account, secret) =
-        identity::create_service_account(&state.db, &principal, &org.0, &body.name, body.role)
+        identity::create_service_account(&ctx.db, &ctx.principal, &org.0, &body.name, body.role)
             .await?;
     let location = format!("{}/{}", path_of(&req), account.id);
     Ok(HttpResponse::Created()
@@ -158,11 +154,7 @@ pub async fn service_account_create(
     )
 )]
 #[delete("/service-accounts/{service_account_id}")]
-pub async fn service_account_delete(
-    state: web::Data<AppState>,
-    principal: Principal,
-    path: OrgItemPath,
-) -> Result<HttpResponse> {
-    identity::delete_service_account(&state.db, &principal, &path.org_id, &path.item).await?;
+pub async fn service_account_delete(ctx: Ctx, path: OrgItemPath) -> Result<HttpResponse> {
+    identity::delete_service_account(&ctx.db, &ctx.principal, &path.org_id, &path.item).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -10,17 +10,15 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::{
     api::{
-        extract::{OrgItemPath, OrgPath, OrgSubItemPath},
+        extract::{Ctx, OrgItemPath, OrgPath, OrgSubItemPath},
         pagination::{PageQuery, list_response, try_page},
         responses::{Conflict, Forbidden},
         webhooks::dto::WEBHOOK_ID,
     },
-    domain::principal::Principal,
     domain::webhook::EventType,
     error::{AppError, Result},
     page_schema,
     service::webhooks::{self, DeliveryView},
-    state::AppState,
 };
 
 /// Where a delivery stands.
@@ -191,17 +189,16 @@ impl DeliveryQuery {
 )]
 #[get("/webhooks/{webhook_id}/deliveries")]
 pub async fn webhook_delivery_list(
-    state: web::Data<AppState>,
+    ctx: Ctx,
     req: HttpRequest,
-    principal: Principal,
     path: OrgItemPath,
     query: web::Query<DeliveryQuery>,
 ) -> Result<HttpResponse> {
     let page = query.page().request()?;
     let status = query.status.map(DeliveryStatus::as_str);
     let page = webhooks::deliveries(
-        &state.db,
-        &principal,
+        &ctx.db,
+        &ctx.principal,
         &path.org_id,
         &path.item,
         status,
@@ -228,17 +225,13 @@ pub async fn webhook_delivery_list(
     )
 )]
 #[post("/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver")]
-pub async fn webhook_delivery_redeliver(
-    state: web::Data<AppState>,
-    principal: Principal,
-    path: OrgSubItemPath,
-) -> Result<HttpResponse> {
+pub async fn webhook_delivery_redeliver(ctx: Ctx, path: OrgSubItemPath) -> Result<HttpResponse> {
     let OrgSubItemPath {
         org_id,
         item: webhook_id,
         sub_item: delivery_id,
     } = path;
     let view =
-        webhooks::redeliver(&state.db, &principal, &org_id, &webhook_id, &delivery_id).await?;
+        webhooks::redeliver(&ctx.db, &ctx.principal, &org_id, &webhook_id, &delivery_id).await?;
     Ok(HttpResponse::Accepted().json(WebhookDelivery::try_from(view)?))
 }

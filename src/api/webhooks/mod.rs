@@ -12,11 +12,10 @@ use actix_web::{HttpRequest, HttpResponse, delete, get, http::header, patch, pos
 use crate::{
     api::{
         body::{Body, OptionalBody},
-        extract::{OrgItemPath, OrgPath},
+        extract::{Ctx, OrgItemPath, OrgPath, Precondition},
         pagination::{PageQuery, list_response, try_page},
-        responses::{Conflict, Forbidden, IfMatchHeader, if_match, ok_with_etag, path_of},
+        responses::{Conflict, Forbidden, IfMatchHeader, ok_with_etag, path_of},
     },
-    domain::principal::Principal,
     domain::webhook::EventType,
     error::Result,
     service::{version::etag, webhook_worker, webhooks},
@@ -51,13 +50,12 @@ async fn baseline_if_listening(state: &AppState, org_id: &str, events: &[EventTy
 )]
 #[get("/webhooks")]
 pub async fn webhook_list(
-    state: web::Data<AppState>,
+    ctx: Ctx,
     req: HttpRequest,
-    principal: Principal,
     org: OrgPath,
     page: web::Query<PageQuery>,
 ) -> Result<HttpResponse> {
-    let page = webhooks::list(&state.db, &principal, &org.0, &page.request()?).await?;
+    let page = webhooks::list(&ctx.db, &ctx.principal, &org.0, &page.request()?).await?;
     Ok(list_response(&req, try_page::<_, Webhook>(page)?))
 }
 
@@ -78,18 +76,17 @@ pub async fn webhook_list(
 )]
 #[post("/webhooks")]
 pub async fn webhook_create(
-    state: web::Data<AppState>,
+    ctx: Ctx,
     req: HttpRequest,
-    principal: Principal,
     org: OrgPath,
     body: Body<WebhookCreate>,
 ) -> Result<HttpResponse> {
-    let allow_private = state.settings.webhook_allow_private;
+    let allow_private = ctx.settings.webhook_allow_private;
     let new = body.into_inner().into();
     let (endpoint, secret) =
-        webhooks::create(&state.db, &principal, &org.0, allow_private, new).await?;
+        webhooks::create(&ctx.db, &ctx.principal, &org.0, allow_private, new).await?;
     let webhook = Webhook::try_from(endpoint)?;
-    baseline_if_listening(&state, &org.0, &webhook.events).await?;
+    baseline_if_listening(&ctx, &org.0, &webhook.events).await?;
     let location = format!("{}/{}", path_of(&req), webhook.id);
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, location))
@@ -114,12 +111,8 @@ pub async fn webhook_create(
     )
 )]
 #[get("/webhooks/{webhook_id}")]
-pub async fn webhook_get(
-    state: web::Data<AppState>,
-    principal: Principal,
-    path: OrgItemPath,
-) -> Result<HttpResponse> {
-    let endpoint = webhooks::get(&state.db, &principal, &path.org_id, &path.item).await?;
+pub async fn webhook_get(ctx: Ctx, path: OrgItemPath) -> Result<HttpResponse> {
+    let endpoint = webhooks::get(&ctx.db, &ctx.principal, &path.org_id, &path.item).await?;
     let webhook = Webhook::try_from(endpoint)?;
     Ok(ok_with_etag(webhook.version, &webhook))
 }
@@ -143,24 +136,23 @@ pub async fn webhook_get(
 )]
 #[patch("/webhooks/{webhook_id}")]
 pub async fn webhook_update(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    principal: Principal,
+    ctx: Ctx,
+    if_match: Precondition,
     path: OrgItemPath,
     body: Body<WebhookUpdate>,
 ) -> Result<HttpResponse> {
     let endpoint = webhooks::update(
-        &state.db,
-        &principal,
+        &ctx.db,
+        &ctx.principal,
         &path.org_id,
         &path.item,
-        state.settings.webhook_allow_private,
-        if_match(&req).as_ref(),
+        ctx.settings.webhook_allow_private,
+        if_match.as_ref(),
         body.into_inner().into(),
     )
     .await?;
     let webhook = Webhook::try_from(endpoint)?;
-    baseline_if_listening(&state, &path.org_id, &webhook.events).await?;
+    baseline_if_listening(&ctx, &path.org_id, &webhook.events).await?;
     Ok(ok_with_etag(webhook.version, &webhook))
 }
 
@@ -178,12 +170,8 @@ pub async fn webhook_update(
     )
 )]
 #[delete("/webhooks/{webhook_id}")]
-pub async fn webhook_delete(
-    state: web::Data<AppState>,
-    principal: Principal,
-    path: OrgItemPath,
-) -> Result<HttpResponse> {
-    webhooks::delete(&state.db, &principal, &path.org_id, &path.item).await?;
+pub async fn webhook_delete(ctx: Ctx, path: OrgItemPath) -> Result<HttpResponse> {
+    webhooks::delete(&ctx.db, &ctx.principal, &path.org_id, &path.item).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -205,14 +193,13 @@ pub async fn webhook_delete(
 )]
 #[post("/webhooks/{webhook_id}/rotate-secret")]
 pub async fn webhook_secret_rotate(
-    state: web::Data<AppState>,
-    principal: Principal,
+    ctx: Ctx,
     path: OrgItemPath,
     body: OptionalBody<WebhookSecretRotation>,
 ) -> Result<HttpResponse> {
     let overlap = body.0.unwrap_or_default().overlap();
     let (endpoint, secret) =
-        webhooks::rotate_secret(&state.db, &principal, &path.org_id, &path.item, overlap).await?;
+        webhooks::rotate_secret(&ctx.db, &ctx.principal, &path.org_id, &path.item, overlap).await?;
     let webhook = Webhook::try_from(endpoint)?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
