@@ -1,5 +1,4 @@
-//! Idempotent creates: the request's fingerprint, the `Idempotency-Key` check and the 201 (fresh
-//! or replayed) in one place, around a closure that creates inside the transaction.
+//! Idempotent creates: fingerprint, `Idempotency-Key` replay and the 201, around one closure.
 
 use actix_web::{
     HttpRequest, HttpResponse,

@@ -1,5 +1,4 @@
-//! Extractors shared by the handlers: the authenticated [`Principal`] and the organization-scoped
-//! path parameters.
+//! Extractors shared by the handlers: the caller, its context, `If-Match` and org-scoped paths.
 
 use std::{future::Future, marker::PhantomData, ops::Deref, pin::Pin};
 

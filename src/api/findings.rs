@@ -1,5 +1,4 @@
-//! Findings (docs/findings.md): audit findings, their corrective-action lifecycle and ticket
-//! references.
+//! Findings (docs/findings.md): their corrective-action lifecycle and ticket references.
 
 // Route paths are relative to the organization's scope, `/api/v1/organizations/{org_id}`
 // (see `api::configure`).

@@ -1,5 +1,4 @@
-//! The error responses an operation's shape implies, so that `#[utoipa::path]` blocks list only
-//! their unusual ones (docs/conventions.md describes the errors).
+//! The error responses an operation's shape implies (statuses per docs/conventions.md).
 
 use utoipa::openapi::{
     KnownFormat, Ref, RefOr, Response, Schema, SchemaFormat,

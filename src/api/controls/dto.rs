@@ -1,5 +1,4 @@
-//! The DTOs of adopted frameworks and controls, and their conversions from and to the service's
-//! types (docs/controls.md).
+//! The DTOs of adopted frameworks and controls and their conversions (docs/controls.md).
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};

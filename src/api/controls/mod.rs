@@ -1,5 +1,4 @@
-//! Adopted frameworks and controls (docs/controls.md); the Statement of Applicability is in
-//! [`soa`], the DTOs in [`dto`].
+//! Adopted frameworks and controls (docs/controls.md).
 
 // Route paths are relative to the organization's scope, `/api/v1/organizations/{org_id}`
 // (see `api::configure`).

@@ -1,5 +1,4 @@
-//! The file of a piece of evidence: upload (hashed, size-limited) and download
-//! (docs/evidence.md).
+//! The file of a piece of evidence: hashed, size-limited upload and download (docs/evidence.md).
 
 // Route paths are relative to the organization's scope, `/api/v1/organizations/{org_id}`
 // (see `api::configure`).

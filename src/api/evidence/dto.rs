@@ -1,5 +1,4 @@
-//! The DTOs of evidence and their conversions from and to the service's types
-//! (docs/evidence.md).
+//! The DTOs of evidence and their conversions (docs/evidence.md).
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};

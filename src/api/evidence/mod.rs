@@ -1,5 +1,4 @@
-//! Evidence (docs/evidence.md): its metadata and review; its file is in [`content`], its links
-//! to controls in [`links`], the DTOs in [`dto`].
+//! Evidence metadata and its review (docs/evidence.md).
 
 // Route paths are relative to the organization's scope, `/api/v1/organizations/{org_id}`
 // (see `api::configure`).

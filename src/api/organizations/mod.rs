@@ -1,5 +1,4 @@
-//! `/organizations`: the tenants (docs/identity.md); their members are in [`members`], their
-//! service accounts in [`service_accounts`].
+//! `/organizations`: the tenants (docs/identity.md).
 
 // The list and creation are under `/api/v1`; every other route path is relative to the
 // organization's scope, `/api/v1/organizations/{org_id}` (see `api::configure`).

@@ -1,5 +1,4 @@
-//! The DTOs of webhook endpoints and of the requests sent to them, and their conversions from and
-//! to the service's types (docs/webhooks.md).
+//! The DTOs of webhook endpoints and of the requests sent to them (docs/webhooks.md).
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};

@@ -1,5 +1,4 @@
-//! Webhooks (docs/webhooks.md): endpoints and their secrets; the delivery log is in
-//! [`deliveries`], the DTOs in [`dto`].
+//! Webhook endpoints and their signing secrets (docs/webhooks.md).
 
 // Route paths are relative to the organization's scope, `/api/v1/organizations/{org_id}`
 // (see `api::configure`).
