@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize, de::DeserializeOwned};
 use utoipa::ToSchema;
 
 use crate::{
-    api::responses::{PayloadTooLarge, TooManyRequests, Unauthorized, UnsupportedMediaType},
+    api::responses::TooManyRequests,
     domain::principal::{Principal, Subject},
     domain::role::Role,
     error::{AppError, Result},
@@ -176,8 +176,6 @@ fn basic_credentials(req: &HttpRequest) -> Option<(String, String)> {
             headers(("Cache-Control" = String, description = "`no-store`"))),
         (status = 400, description = "RFC 6749 error: invalid_request, invalid_grant or unsupported_grant_type", body = OAuthError),
         (status = 401, description = "RFC 6749 error: invalid_client", body = OAuthError),
-        (status = 413, response = PayloadTooLarge),
-        (status = 415, response = UnsupportedMediaType),
         (status = 429, response = TooManyRequests),
     )
 )]
@@ -267,8 +265,6 @@ pub struct RevokeRequest {
     responses(
         (status = 200, description = "The token is no longer valid"),
         (status = 400, description = "RFC 6749 error: invalid_request", body = OAuthError),
-        (status = 413, response = PayloadTooLarge),
-        (status = 415, response = UnsupportedMediaType),
     )
 )]
 #[post("/auth/revoke")]
@@ -330,7 +326,6 @@ pub struct Me {
     tag = "auth",
     responses(
         (status = 200, description = "The caller", body = Me),
-        (status = 401, response = Unauthorized),
     )
 )]
 #[get("/me")]

@@ -1,4 +1,4 @@
-//! The read-only catalog: frameworks, requirements and cross-framework mappings (contract §3).
+//! The read-only catalog: frameworks, requirements and cross-framework mappings (docs/catalog.md).
 //! Responses carry a content `ETag` and `Cache-Control`, and answer `If-None-Match` with 304.
 
 use actix_web::{HttpRequest, HttpResponse, get, http::header, web};
@@ -8,16 +8,15 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::{
     api::{
-        pagination::{PageQuery, list_response},
-        responses::{BadRequest, NotFound},
+        extract::Ctx,
+        pagination::{PageQuery, list_response, try_page},
+        responses::NotFound,
     },
     catalog::{ATTRIBUTES, GroupData},
     crypto::sha256_hex,
-    domain::principal::Principal,
     error::{AppError, Result},
     page_schema,
     service::catalog::{self as catalog_service, FrameworkSummary, MappingView, RequirementFilter},
-    state::AppState,
 };
 
 /// A group of requirements: a clause, an Annex A theme or a checklist heading.
@@ -162,8 +161,10 @@ pub struct Requirement {
     pub attributes: Option<RequirementAttributes>,
 }
 
-impl Requirement {
-    fn from_model(r: entity::requirement::Model) -> Result<Self> {
+impl TryFrom<entity::requirement::Model> for Requirement {
+    type Error = AppError;
+
+    fn try_from(r: entity::requirement::Model) -> Result<Self> {
         let attributes = match r.attributes.as_deref() {
             Some(json) => Some(serde_json::from_str(json).map_err(AppError::internal)?),
             None => None,
@@ -318,12 +319,8 @@ fn cached_json<T: Serialize>(req: &HttpRequest, body: &T) -> Result<HttpResponse
     )
 )]
 #[get("/frameworks")]
-pub async fn framework_list(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    _principal: Principal,
-) -> Result<HttpResponse> {
-    let items = catalog_service::list_frameworks(&state.db)
+pub async fn framework_list(ctx: Ctx, req: HttpRequest) -> Result<HttpResponse> {
+    let items = catalog_service::list_frameworks(&ctx.db)
         .await?
         .into_iter()
         .map(Framework::from_summary)
@@ -339,18 +336,15 @@ pub async fn framework_list(
         (status = 200, description = "The framework", body = Framework,
             headers(("ETag" = String, description = "Content hash"), ("Cache-Control" = String, description = "Caching policy"))),
         (status = 304, description = "Not modified since the `If-None-Match` tag"),
-        (status = 404, response = NotFound),
     )
 )]
 #[get("/frameworks/{key}")]
 pub async fn framework_get(
-    state: web::Data<AppState>,
+    ctx: Ctx,
     req: HttpRequest,
-    _principal: Principal,
     key: web::Path<String>,
 ) -> Result<HttpResponse> {
-    let framework =
-        Framework::from_summary(catalog_service::get_framework(&state.db, &key).await?)?;
+    let framework = Framework::from_summary(catalog_service::get_framework(&ctx.db, &key).await?)?;
     cached_json(&req, &framework)
 }
 
@@ -454,29 +448,20 @@ impl RequirementQuery {
     responses(
         (status = 200, description = "A page of requirements", body = RequirementPage,
             headers(("Cache-Control" = String, description = "Caching policy"), ("Link" = String, description = "`<…>; rel=\"next\"` when more pages follow"))),
-        (status = 400, response = BadRequest),
-        (status = 404, response = NotFound),
     )
 )]
 #[get("/frameworks/{key}/requirements")]
 pub async fn requirement_list(
-    state: web::Data<AppState>,
+    ctx: Ctx,
     req: HttpRequest,
-    _principal: Principal,
     key: web::Path<String>,
     query: web::Query<RequirementQuery>,
     page: web::Query<PageQuery>,
 ) -> Result<HttpResponse> {
     let page =
-        catalog_service::list_requirements(&state.db, &key, &query.filter()?, &page.request()?)
+        catalog_service::list_requirements(&ctx.db, &key, &query.filter()?, &page.request()?)
             .await?;
-    let next_after = page.next_after.clone();
-    let items = page
-        .items
-        .into_iter()
-        .map(Requirement::from_model)
-        .collect::<Result<Vec<_>>>()?;
-    let mut response = list_response(&req, crate::service::page::Page { items, next_after });
+    let mut response = list_response(&req, try_page::<_, Requirement>(page)?);
     response.headers_mut().insert(
         header::CACHE_CONTROL,
         header::HeaderValue::from_static("private, max-age=300"),
@@ -495,19 +480,16 @@ pub async fn requirement_list(
         (status = 200, description = "The requirement and its mappings", body = RequirementDetail,
             headers(("ETag" = String, description = "Content hash"), ("Cache-Control" = String, description = "Caching policy"))),
         (status = 304, description = "Not modified since the `If-None-Match` tag"),
-        (status = 404, response = NotFound),
     )
 )]
 #[get("/frameworks/{key}/requirements/{ref}")]
 pub async fn requirement_get(
-    state: web::Data<AppState>,
+    ctx: Ctx,
     req: HttpRequest,
-    _principal: Principal,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse> {
     let (key, reference) = path.into_inner();
-    let (requirement, views) =
-        catalog_service::get_requirement(&state.db, &key, &reference).await?;
+    let (requirement, views) = catalog_service::get_requirement(&ctx.db, &key, &reference).await?;
     let own_id = requirement.id.clone();
     let mut mappings = Vec::with_capacity(views.len());
     for view in &views {
@@ -524,7 +506,7 @@ pub async fn requirement_get(
         });
     }
     let detail = RequirementDetail {
-        requirement: Requirement::from_model(requirement)?,
+        requirement: Requirement::try_from(requirement)?,
         mappings,
     };
     cached_json(&req, &detail)
@@ -551,20 +533,18 @@ pub struct MappingQuery {
     responses(
         (status = 200, description = "A page of mappings", body = MappingPage,
             headers(("Link" = String, description = "`<…>; rel=\"next\"` when more pages follow"))),
-        (status = 400, response = BadRequest),
         (status = 404, response = NotFound),
     )
 )]
 #[get("/mappings")]
 pub async fn mapping_list(
-    state: web::Data<AppState>,
+    ctx: Ctx,
     req: HttpRequest,
-    _principal: Principal,
     query: web::Query<MappingQuery>,
     page: web::Query<PageQuery>,
 ) -> Result<HttpResponse> {
     let page = catalog_service::list_mappings(
-        &state.db,
+        &ctx.db,
         query.from.as_deref(),
         query.to.as_deref(),
         &page.request()?,

@@ -1,4 +1,4 @@
-//! Findings (contract §6): audit findings, their corrective-action lifecycle and ticket references.
+//! Findings (docs/findings.md): their corrective-action lifecycle and ticket references.
 
 // Route paths are relative to the organization's scope, `/api/v1/organizations/{org_id}`
 // (see `api::configure`).
@@ -12,26 +12,17 @@ use uuid::Uuid;
 use crate::{
     api::{
         body::Body,
-        pagination::{PageQuery, list_response},
-        responses::{
-            BadRequest, Conflict, Forbidden, IdempotencyHeader, IfMatchHeader, NotFound,
-            PayloadTooLarge, PreconditionFailed, UnprocessableEntity, UnsupportedMediaType,
-            created, created_response, idempotency_key, if_match, ok_with_etag,
-        },
+        create::create_idempotent,
+        extract::{Ctx, OrgItemPath, OrgPath, Precondition},
+        pagination::{PageQuery, list_response, try_page},
+        responses::{Conflict, IdempotencyHeader, IfMatchHeader, ok_with_etag},
     },
     domain::finding::{FindingSource, FindingStatus, FindingType, is_overdue},
-    domain::principal::Principal,
     error::{AppError, Result},
     page_schema,
-    service::{
-        findings::{self, ExternalRef, FindingFilter, FindingPatch, FindingView, NewFinding},
-        idempotency,
-        page::Page,
-    },
-    state::AppState,
+    service::findings::{self, ExternalRef, FindingFilter, FindingPatch, FindingView, NewFinding},
 };
 
-const ORG_ID: &str = "The organization's id";
 const FINDING_ID: &str = "The finding's id";
 
 /// The ticket a finding is tracked in (Jira, ServiceNow, Linear…); `system` + `key` are unique
@@ -109,8 +100,10 @@ pub struct Finding {
     pub closed_at: Option<DateTime<Utc>>,
 }
 
-impl Finding {
-    fn from_view(view: FindingView) -> Result<Self> {
+impl TryFrom<FindingView> for Finding {
+    type Error = AppError;
+
+    fn try_from(view: FindingView) -> Result<Self> {
         let f = view.finding;
         let status = f.status;
         let external_ref = match (f.external_system, f.external_key) {
@@ -148,22 +141,11 @@ impl Finding {
 
 impl crate::service::webhooks::EventResource for FindingView {
     fn event_data(&self) -> Result<serde_json::Value> {
-        serde_json::to_value(Finding::from_view(self.clone())?).map_err(AppError::internal)
+        serde_json::to_value(Finding::try_from(self.clone())?).map_err(AppError::internal)
     }
 }
 
 page_schema!(FindingPage, Finding, "A page of findings.");
-
-fn finding_page(page: Page<FindingView>) -> Result<Page<Finding>> {
-    Ok(Page {
-        items: page
-            .items
-            .into_iter()
-            .map(Finding::from_view)
-            .collect::<Result<_>>()?,
-        next_after: page.next_after,
-    })
-}
 
 /// A finding to raise. It starts `open`.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -194,6 +176,23 @@ pub struct FindingCreate {
     pub external_ref: Option<TicketRef>,
 }
 
+impl From<FindingCreate> for NewFinding {
+    fn from(c: FindingCreate) -> Self {
+        Self {
+            title: c.title,
+            description: c.description,
+            finding_type: c.finding_type,
+            source: c.source,
+            control_ids: c.control_ids.iter().map(Uuid::to_string).collect(),
+            owner: c.owner,
+            due_date: c.due_date,
+            root_cause: c.root_cause,
+            corrective_action: c.corrective_action,
+            external_ref: c.external_ref.map(ExternalRef::from),
+        }
+    }
+}
+
 /// Filters of the finding list.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -218,47 +217,42 @@ pub struct FindingQuery {
     pub updated_since: Option<DateTime<Utc>>,
 }
 
+impl From<FindingQuery> for FindingFilter {
+    fn from(q: FindingQuery) -> Self {
+        Self {
+            status: q.status,
+            finding_type: q.finding_type,
+            control_id: q.control_id.map(|id| id.to_string()),
+            external_system: q.external_system,
+            external_key: q.external_key,
+            overdue: q.overdue,
+            updated_since: q.updated_since,
+        }
+    }
+}
+
 /// List findings.
 ///
 /// A ticketing integration finds its finding with `external_system` and `external_key`.
 #[utoipa::path(
     tag = "findings",
-    params(("org_id" = Uuid, Path, description = ORG_ID), FindingQuery, PageQuery),
+    params(OrgPath, FindingQuery, PageQuery),
     responses(
         (status = 200, description = "A page of findings", body = FindingPage,
             headers(("Link" = String, description = "`<…>; rel=\"next\"` when more pages follow"))),
-        (status = 400, response = BadRequest),
-        (status = 404, response = NotFound),
     )
 )]
 #[get("/findings")]
 pub async fn finding_list(
-    state: web::Data<AppState>,
+    ctx: Ctx,
     req: HttpRequest,
-    principal: Principal,
-    path: web::Path<Uuid>,
+    org: OrgPath,
     query: web::Query<FindingQuery>,
     page: web::Query<PageQuery>,
 ) -> Result<HttpResponse> {
-    let q = query.into_inner();
-    let filter = FindingFilter {
-        status: q.status,
-        finding_type: q.finding_type,
-        control_id: q.control_id.map(|id| id.to_string()),
-        external_system: q.external_system,
-        external_key: q.external_key,
-        overdue: q.overdue,
-        updated_since: q.updated_since,
-    };
-    let page = findings::list(
-        &state.db,
-        &principal,
-        &path.to_string(),
-        &filter,
-        &page.request()?,
-    )
-    .await?;
-    Ok(list_response(&req, finding_page(page)?))
+    let filter = FindingFilter::from(query.into_inner());
+    let page = findings::list(&ctx.db, &ctx.principal, &org.0, &filter, &page.request()?).await?;
+    Ok(list_response(&req, try_page::<_, Finding>(page)?))
 }
 
 /// Raise a finding.
@@ -268,88 +262,41 @@ pub async fn finding_list(
 #[utoipa::path(
     tag = "findings",
     request_body = FindingCreate,
-    params(
-        ("org_id" = Uuid, Path, description = ORG_ID),
-        IdempotencyHeader,
-    ),
+    params(OrgPath, IdempotencyHeader),
     responses(
         (status = 201, description = "The finding was raised", body = Finding,
             headers(("Location" = String, description = "The finding's URL"), ("ETag" = String, description = "The version's entity tag"))),
-        (status = 400, response = BadRequest),
-        (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
         (status = 409, response = Conflict),
-        (status = 413, response = PayloadTooLarge),
-        (status = 415, response = UnsupportedMediaType),
-        (status = 422, response = UnprocessableEntity),
     )
 )]
 #[post("/findings")]
 pub async fn finding_create(
-    state: web::Data<AppState>,
+    ctx: Ctx,
     req: HttpRequest,
-    principal: Principal,
-    path: web::Path<Uuid>,
+    org: OrgPath,
     body: Body<FindingCreate>,
 ) -> Result<HttpResponse> {
-    let org_id = path.to_string();
-    let hash = idempotency::fingerprint("POST", req.path(), &*body);
-    let base = crate::api::responses::path_of(&req);
-    let body = body.into_inner();
-    let new = NewFinding {
-        title: body.title,
-        description: body.description,
-        finding_type: body.finding_type,
-        source: body.source,
-        control_ids: body.control_ids.iter().map(Uuid::to_string).collect(),
-        owner: body.owner,
-        due_date: body.due_date,
-        root_cause: body.root_cause,
-        corrective_action: body.corrective_action,
-        external_ref: body.external_ref.map(ExternalRef::from),
-    };
-    let outcome = idempotency::create_once(
-        &state.db,
-        &principal,
-        idempotency_key(&req).as_deref(),
-        &hash,
-        async |txn| {
-            let finding =
-                Finding::from_view(findings::create(txn, &principal, &org_id, new).await?)?;
-            created(format!("{base}/{}", finding.id), &finding)
-        },
-    )
-    .await?;
-    Ok(created_response(outcome))
+    create_idempotent(&ctx, &req, body.into_inner(), async |txn, body| {
+        let view = findings::create(txn, &ctx.principal, &org.0, body.into()).await?;
+        let finding = Finding::try_from(view)?;
+        Ok((finding.id.clone(), finding))
+    })
+    .await
 }
 
 /// Get a finding.
 #[utoipa::path(
     tag = "findings",
-    params(("org_id" = Uuid, Path, description = ORG_ID), ("finding_id" = Uuid, Path, description = FINDING_ID)),
+    params(OrgPath, ("finding_id" = Uuid, Path, description = FINDING_ID)),
     responses(
         (status = 200, description = "The finding", body = Finding,
             headers(("ETag" = String, description = "The version's entity tag"))),
-        (status = 400, response = BadRequest),
-        (status = 404, response = NotFound),
     )
 )]
 #[get("/findings/{finding_id}")]
-pub async fn finding_get(
-    state: web::Data<AppState>,
-    principal: Principal,
-    path: web::Path<(Uuid, Uuid)>,
-) -> Result<HttpResponse> {
-    let (org_id, finding_id) = path.into_inner();
-    let finding = Finding::from_view(
-        findings::get(
-            &state.db,
-            &principal,
-            &org_id.to_string(),
-            &finding_id.to_string(),
-        )
-        .await?,
-    )?;
+pub async fn finding_get(ctx: Ctx, path: OrgItemPath) -> Result<HttpResponse> {
+    let view = findings::get(&ctx.db, &ctx.principal, &path.org_id, &path.item).await?;
+    let finding = Finding::try_from(view)?;
     Ok(ok_with_etag(finding.version, &finding))
 }
 
@@ -404,6 +351,28 @@ pub struct FindingUpdate {
     pub external_ref: Option<Option<TicketRef>>,
 }
 
+impl From<FindingUpdate> for FindingPatch {
+    fn from(u: FindingUpdate) -> Self {
+        Self {
+            title: u.title,
+            description: u.description,
+            finding_type: u.finding_type,
+            source: u.source,
+            status: u.status,
+            control_ids: u
+                .control_ids
+                .map(|ids| ids.iter().map(Uuid::to_string).collect()),
+            owner: u.owner,
+            due_date: u.due_date,
+            root_cause: u.root_cause,
+            corrective_action: u.corrective_action,
+            resolution_notes: u.resolution_notes,
+            risk_acceptance: u.risk_acceptance,
+            external_ref: u.external_ref.map(|r| r.map(ExternalRef::from)),
+        }
+    }
+}
+
 /// Update a finding.
 ///
 /// Auditors, editors and admins, under the status machine: a refused transition is 409
@@ -413,60 +382,34 @@ pub struct FindingUpdate {
     tag = "findings",
     request_body = FindingUpdate,
     params(
-        ("org_id" = Uuid, Path, description = ORG_ID),
+        OrgPath,
         ("finding_id" = Uuid, Path, description = FINDING_ID),
         IfMatchHeader,
     ),
     responses(
         (status = 200, description = "The updated finding", body = Finding,
             headers(("ETag" = String, description = "The version's entity tag"))),
-        (status = 400, response = BadRequest),
-        (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
         (status = 409, response = Conflict),
-        (status = 412, response = PreconditionFailed),
-        (status = 413, response = PayloadTooLarge),
-        (status = 415, response = UnsupportedMediaType),
-        (status = 422, response = UnprocessableEntity),
     )
 )]
 #[patch("/findings/{finding_id}")]
 pub async fn finding_update(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    principal: Principal,
-    path: web::Path<(Uuid, Uuid)>,
+    ctx: Ctx,
+    if_match: Precondition,
+    path: OrgItemPath,
     body: Body<FindingUpdate>,
 ) -> Result<HttpResponse> {
-    let (org_id, finding_id) = path.into_inner();
-    let b = body.into_inner();
-    let patch = FindingPatch {
-        title: b.title,
-        description: b.description,
-        finding_type: b.finding_type,
-        source: b.source,
-        status: b.status,
-        control_ids: b
-            .control_ids
-            .map(|ids| ids.iter().map(Uuid::to_string).collect()),
-        owner: b.owner,
-        due_date: b.due_date,
-        root_cause: b.root_cause,
-        corrective_action: b.corrective_action,
-        resolution_notes: b.resolution_notes,
-        risk_acceptance: b.risk_acceptance,
-        external_ref: b.external_ref.map(|r| r.map(ExternalRef::from)),
-    };
+    let patch = body.into_inner().into();
     let view = findings::update(
-        &state.db,
-        &principal,
-        &org_id.to_string(),
-        &finding_id.to_string(),
-        if_match(&req).as_ref(),
+        &ctx.db,
+        &ctx.principal,
+        &path.org_id,
+        &path.item,
+        if_match.as_ref(),
         patch,
     )
     .await?;
-    let finding = Finding::from_view(view)?;
+    let finding = Finding::try_from(view)?;
     Ok(ok_with_etag(finding.version, &finding))
 }
 
@@ -476,32 +419,26 @@ pub async fn finding_update(
 #[utoipa::path(
     tag = "findings",
     params(
-        ("org_id" = Uuid, Path, description = ORG_ID),
+        OrgPath,
         ("finding_id" = Uuid, Path, description = FINDING_ID),
         IfMatchHeader,
     ),
     responses(
         (status = 204, description = "The finding was deleted"),
-        (status = 400, response = BadRequest),
-        (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
-        (status = 412, response = PreconditionFailed),
     )
 )]
 #[delete("/findings/{finding_id}")]
 pub async fn finding_delete(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    principal: Principal,
-    path: web::Path<(Uuid, Uuid)>,
+    ctx: Ctx,
+    if_match: Precondition,
+    path: OrgItemPath,
 ) -> Result<HttpResponse> {
-    let (org_id, finding_id) = path.into_inner();
     findings::delete(
-        &state.db,
-        &principal,
-        &org_id.to_string(),
-        &finding_id.to_string(),
-        if_match(&req).as_ref(),
+        &ctx.db,
+        &ctx.principal,
+        &path.org_id,
+        &path.item,
+        if_match.as_ref(),
     )
     .await?;
     Ok(HttpResponse::NoContent().finish())

@@ -1,13 +1,16 @@
 //! The HTTP layer: routes, DTOs and the OpenAPI document generated from them.
 
+pub mod audit;
 pub mod auth;
 pub mod body;
 pub mod catalog;
 pub mod controls;
+pub mod create;
 pub mod evidence;
 pub mod extract;
 pub mod fields;
 pub mod findings;
+pub mod implied;
 pub mod ops;
 pub mod organizations;
 pub mod pagination;
@@ -107,34 +110,34 @@ pub fn configure(cfg: &mut ServiceConfig) {
                         .service(organizations::organization_get)
                         .service(organizations::organization_update)
                         .service(organizations::organization_delete)
-                        .service(organizations::member_list)
-                        .service(organizations::member_create)
-                        .service(organizations::member_get)
-                        .service(organizations::member_update)
-                        .service(organizations::member_delete)
-                        .service(organizations::service_account_list)
-                        .service(organizations::service_account_create)
-                        .service(organizations::service_account_delete)
+                        .service(organizations::members::member_list)
+                        .service(organizations::members::member_create)
+                        .service(organizations::members::member_get)
+                        .service(organizations::members::member_update)
+                        .service(organizations::members::member_delete)
+                        .service(organizations::service_accounts::service_account_list)
+                        .service(organizations::service_accounts::service_account_create)
+                        .service(organizations::service_accounts::service_account_delete)
                         .service(controls::adoption_list)
                         .service(controls::adoption_create)
                         .service(controls::adoption_get)
-                        .service(controls::soa_get)
+                        .service(controls::soa::soa_get)
                         .service(controls::control_list)
                         .service(controls::control_create)
                         .service(controls::control_get)
                         .service(controls::control_update)
-                        .service(controls::audit_event_list)
+                        .service(audit::audit_event_list)
                         .service(evidence::evidence_list)
                         .service(evidence::evidence_create)
                         .service(evidence::evidence_get)
                         .service(evidence::evidence_update)
                         .service(evidence::evidence_delete)
-                        .service(evidence::evidence_content_put)
-                        .service(evidence::evidence_content_get)
+                        .service(evidence::content::evidence_content_put)
+                        .service(evidence::content::evidence_content_get)
                         .service(evidence::evidence_review)
-                        .service(evidence::control_evidence_list)
-                        .service(evidence::control_evidence_link)
-                        .service(evidence::control_evidence_unlink)
+                        .service(evidence::links::control_evidence_list)
+                        .service(evidence::links::control_evidence_link)
+                        .service(evidence::links::control_evidence_unlink)
                         .service(findings::finding_list)
                         .service(findings::finding_create)
                         .service(findings::finding_get)
@@ -150,15 +153,16 @@ pub fn configure(cfg: &mut ServiceConfig) {
                         .service(webhooks::webhook_update)
                         .service(webhooks::webhook_delete)
                         .service(webhooks::webhook_secret_rotate)
-                        .service(webhooks::webhook_delivery_list)
-                        .service(webhooks::webhook_delivery_redeliver),
+                        .service(webhooks::deliveries::webhook_delivery_list)
+                        .service(webhooks::deliveries::webhook_delivery_redeliver),
                 ),
         );
 }
 
-fn operations_mut(item: &mut PathItem) -> impl Iterator<Item = &mut Operation> {
-    [
-        item.get.as_mut(),
+/// Every operation of a path, with whether it is its `GET`.
+fn operations_mut(item: &mut PathItem) -> impl Iterator<Item = (bool, &mut Operation)> {
+    let get = item.get.as_mut().map(|op| (true, op));
+    let others = [
         item.put.as_mut(),
         item.post.as_mut(),
         item.delete.as_mut(),
@@ -166,12 +170,13 @@ fn operations_mut(item: &mut PathItem) -> impl Iterator<Item = &mut Operation> {
         item.head.as_mut(),
         item.patch.as_mut(),
         item.trace.as_mut(),
-    ]
-    .into_iter()
-    .flatten()
+    ];
+    get.into_iter()
+        .chain(others.into_iter().flatten().map(|op| (false, op)))
 }
 
-/// Adds what every operation shares: `bearerAuth` and 401 on protected operations, 500 everywhere.
+/// Adds what every operation shares: `bearerAuth` and 401 on protected operations, 500 everywhere,
+/// and the error responses its shape implies ([`implied::implied_responses`]).
 struct CommonResponses;
 
 impl Modify for CommonResponses {
@@ -188,7 +193,7 @@ impl Modify for CommonResponses {
             ),
         );
         for item in openapi.paths.paths.values_mut() {
-            for operation in operations_mut(item) {
+            for (read_only, operation) in operations_mut(item) {
                 let public = operation
                     .operation_id
                     .as_deref()
@@ -209,7 +214,13 @@ impl Modify for CommonResponses {
                         }
                     }
                 }
+                let implied = implied::implied_responses(read_only, operation, public);
                 let responses = &mut operation.responses.responses;
+                for (status, name) in implied {
+                    responses
+                        .entry(status.to_owned())
+                        .or_insert_with(|| implied::response_ref(name));
+                }
                 if public {
                     operation.security = Some(Vec::new());
                 } else {
@@ -217,13 +228,13 @@ impl Modify for CommonResponses {
                         "bearerAuth",
                         Vec::<String>::new(),
                     )]);
-                    responses.entry("401".to_owned()).or_insert_with(|| {
-                        RefOr::Ref(utoipa::openapi::Ref::from_response_name("Unauthorized"))
-                    });
+                    responses
+                        .entry("401".to_owned())
+                        .or_insert_with(|| implied::response_ref("Unauthorized"));
                 }
-                responses.entry("500".to_owned()).or_insert_with(|| {
-                    RefOr::Ref(utoipa::openapi::Ref::from_response_name("InternalError"))
-                });
+                responses
+                    .entry("500".to_owned())
+                    .or_insert_with(|| implied::response_ref("InternalError"));
                 let mut sorted: Vec<(String, RefOr<Response>)> =
                     std::mem::take(responses).into_iter().collect();
                 sorted.sort_by(|a, b| a.0.cmp(&b.0));

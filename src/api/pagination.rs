@@ -76,6 +76,18 @@ pub fn list_response<T: Serialize>(req: &HttpRequest, page: Page<T>) -> HttpResp
     })
 }
 
+/// A page of DTOs from a page of service values, failing when one cannot be shown.
+pub fn try_page<S, T: TryFrom<S, Error = AppError>>(page: Page<S>) -> Result<Page<T>> {
+    Ok(Page {
+        items: page
+            .items
+            .into_iter()
+            .map(T::try_from)
+            .collect::<Result<_>>()?,
+        next_after: page.next_after,
+    })
+}
+
 /// `<path?query with this cursor>; rel="next"`.
 fn next_link(req: &HttpRequest, cursor: &str) -> String {
     let mut query: Vec<(String, String)> =

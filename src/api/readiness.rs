@@ -1,4 +1,4 @@
-//! Readiness scores (contract §7): per-framework summaries, the explained report, and history.
+//! Readiness scores (docs/readiness.md): per-framework summaries, the explained report, and history.
 
 // Route paths are relative to the organization's scope, `/api/v1/organizations/{org_id}`
 // (see `api::configure`).
@@ -7,28 +7,23 @@ use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
-use uuid::Uuid;
 
 use crate::{
     api::{
-        pagination::{PageQuery, list_response},
+        extract::{Ctx, OrgItemPath, OrgPath},
+        pagination::{PageQuery, list_response, try_page},
         rendered::{Rendered, cached_response},
-        responses::{BadRequest, Forbidden, NotFound},
+        responses::path_of,
     },
-    domain::{
-        principal::Principal,
-        readiness::{BlockerKind, FORMULA_VERSION, Level},
-    },
+    domain::readiness::{BlockerKind, FORMULA_VERSION, Level},
     error::{AppError, Result},
     page_schema,
     service::{
         authz,
         readiness::{self, Counts, GroupReport, Report},
     },
-    state::AppState,
 };
 
-const ORG_ID: &str = "The organization's id";
 const KEY: &str = "The adopted framework's key";
 
 /// A framework's score and level.
@@ -46,6 +41,18 @@ pub struct ReadinessSummary {
     pub level: Level,
     /// When it was computed.
     pub computed_at: DateTime<Utc>,
+}
+
+impl From<&Report> for ReadinessSummary {
+    fn from(r: &Report) -> Self {
+        Self {
+            framework: r.framework.key.clone(),
+            framework_name: r.framework.name.clone(),
+            score: r.assessment.score,
+            level: r.assessment.level,
+            computed_at: r.computed_at,
+        }
+    }
 }
 
 /// One summary per adopted framework.
@@ -248,8 +255,10 @@ pub struct ReadinessSnapshot {
     pub groups: Vec<GroupScore>,
 }
 
-impl ReadinessSnapshot {
-    fn from_model(s: entity::readiness_snapshot::Model) -> Result<Self> {
+impl TryFrom<entity::readiness_snapshot::Model> for ReadinessSnapshot {
+    type Error = AppError;
+
+    fn try_from(s: entity::readiness_snapshot::Model) -> Result<Self> {
         let details = readiness::details(&s)?;
         Ok(Self {
             level: s.level,
@@ -278,29 +287,17 @@ page_schema!(
 /// Readiness of every adopted framework.
 #[utoipa::path(
     tag = "readiness",
-    params(("org_id" = Uuid, Path, description = ORG_ID)),
+    params(OrgPath),
     responses(
         (status = 200, description = "One summary per adopted framework", body = ReadinessSummaryList),
-        (status = 400, response = BadRequest),
-        (status = 404, response = NotFound),
     )
 )]
 #[get("/readiness")]
-pub async fn readiness_list(
-    state: web::Data<AppState>,
-    principal: Principal,
-    path: web::Path<Uuid>,
-) -> Result<HttpResponse> {
-    let items = readiness::summaries(&state.db, &state.cache, &principal, &path.to_string())
+pub async fn readiness_list(ctx: Ctx, org: OrgPath) -> Result<HttpResponse> {
+    let items = readiness::summaries(&ctx.db, &ctx.cache, &ctx.principal, &org.0)
         .await?
         .into_iter()
-        .map(|r| ReadinessSummary {
-            framework: r.framework.key.clone(),
-            framework_name: r.framework.name.clone(),
-            score: r.assessment.score,
-            level: r.assessment.level,
-            computed_at: r.computed_at,
-        })
+        .map(|report| ReadinessSummary::from(report.as_ref()))
         .collect();
     Ok(HttpResponse::Ok().json(ReadinessSummaryList { items }))
 }
@@ -311,25 +308,21 @@ pub async fn readiness_list(
 /// blockers with the ids of the controls, findings and evidence concerned.
 #[utoipa::path(
     tag = "readiness",
-    params(("org_id" = Uuid, Path, description = ORG_ID), ("key" = String, Path, description = KEY, example = "iso27001-2022")),
+    params(OrgPath, ("key" = String, Path, description = KEY, example = "iso27001-2022")),
     responses(
         (status = 200, description = "The readiness report", body = ReadinessReport),
-        (status = 400, response = BadRequest),
-        (status = 404, response = NotFound),
     )
 )]
 #[get("/readiness/{key}")]
 pub async fn readiness_get(
-    state: web::Data<AppState>,
+    ctx: Ctx,
     req: HttpRequest,
-    principal: Principal,
-    path: web::Path<(Uuid, String)>,
+    path: OrgItemPath<String>,
 ) -> Result<HttpResponse> {
-    let (org_id, key) = path.into_inner();
-    let org_id = org_id.to_string();
-    let version = authz::readable_version(&state.db, &principal, &org_id).await?;
-    cached_response(&state.cache, &req, &org_id, version, async || {
-        let report = readiness::report_at(&state.db, &state.cache, &org_id, &key, version).await?;
+    let (org_id, key) = (path.org_id, path.item);
+    let version = authz::readable_version(&ctx.db, &ctx.principal, &org_id).await?;
+    cached_response(&ctx.cache, &req, &org_id, version, async || {
+        let report = readiness::report_at(&ctx.db, &ctx.cache, &org_id, &key, version).await?;
         let body = serde_json::to_vec(&ReadinessReport::from(report.as_ref()))
             .map_err(AppError::internal)?;
         let rendered = Rendered {
@@ -356,49 +349,36 @@ pub struct HistoryQuery {
 /// Stored snapshots, oldest first: scheduled ones (one per `ANNEXA_SNAPSHOT_INTERVAL`) and manual ones.
 #[utoipa::path(
     tag = "readiness",
-    params(("org_id" = Uuid, Path, description = ORG_ID), ("key" = String, Path, description = KEY, example = "iso27001-2022"), HistoryQuery, PageQuery),
+    params(OrgPath, ("key" = String, Path, description = KEY, example = "iso27001-2022"), HistoryQuery, PageQuery),
     responses(
         (status = 200, description = "A page of snapshots", body = ReadinessSnapshotPage,
             headers(("Link" = String, description = "`<…>; rel=\"next\"` when more pages follow"))),
-        (status = 400, response = BadRequest),
-        (status = 404, response = NotFound),
     )
 )]
 #[get("/readiness/{key}/history")]
 pub async fn readiness_history_list(
-    state: web::Data<AppState>,
+    ctx: Ctx,
     req: HttpRequest,
-    principal: Principal,
-    path: web::Path<(Uuid, String)>,
+    path: OrgItemPath<String>,
     query: web::Query<HistoryQuery>,
     page: web::Query<PageQuery>,
 ) -> Result<HttpResponse> {
-    let (org_id, key) = path.into_inner();
     if let (Some(from), Some(to)) = (query.from, query.to)
         && from > to
     {
         return Err(AppError::bad_request("from", "must not be after `to`"));
     }
     let page = readiness::history(
-        &state.db,
-        &principal,
-        &org_id.to_string(),
-        &key,
+        &ctx.db,
+        &ctx.principal,
+        &path.org_id,
+        &path.item,
         query.from,
         query.to,
         &page.request()?,
     )
     .await?;
-    let next_after = page.next_after;
-    let items = page
-        .items
-        .into_iter()
-        .map(ReadinessSnapshot::from_model)
-        .collect::<Result<Vec<_>>>()?;
-    Ok(list_response(
-        &req,
-        crate::service::page::Page { items, next_after },
-    ))
+    Ok(list_response(&req, try_page::<_, ReadinessSnapshot>(page)?))
 }
 
 /// Take a readiness snapshot now.
@@ -406,29 +386,21 @@ pub async fn readiness_history_list(
 /// Editors and admins. Stores the current report in the history.
 #[utoipa::path(
     tag = "readiness",
-    params(("org_id" = Uuid, Path, description = ORG_ID), ("key" = String, Path, description = KEY, example = "iso27001-2022")),
+    params(OrgPath, ("key" = String, Path, description = KEY, example = "iso27001-2022")),
     responses(
         (status = 201, description = "The stored snapshot", body = ReadinessSnapshot,
             headers(("Location" = String, description = "The history's URL"))),
-        (status = 400, response = BadRequest),
-        (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
     )
 )]
 #[post("/readiness/{key}/history")]
 pub async fn readiness_history_create(
-    state: web::Data<AppState>,
+    ctx: Ctx,
     req: HttpRequest,
-    principal: Principal,
-    path: web::Path<(Uuid, String)>,
+    path: OrgItemPath<String>,
 ) -> Result<HttpResponse> {
-    let (org_id, key) = path.into_inner();
     let snapshot =
-        readiness::snapshot_now(&state.db, &principal, &org_id.to_string(), &key).await?;
+        readiness::snapshot_now(&ctx.db, &ctx.principal, &path.org_id, &path.item).await?;
     Ok(HttpResponse::Created()
-        .insert_header((
-            actix_web::http::header::LOCATION,
-            crate::api::responses::path_of(&req),
-        ))
-        .json(ReadinessSnapshot::from_model(snapshot)?))
+        .insert_header((actix_web::http::header::LOCATION, path_of(&req)))
+        .json(ReadinessSnapshot::try_from(snapshot)?))
 }

@@ -1,18 +1,12 @@
 //! Reusable OpenAPI error responses (all `application/problem+json`) and response helpers.
 
-use actix_web::{
-    HttpMessage, HttpRequest, HttpResponse,
-    http::{StatusCode, header},
-};
+use actix_web::{HttpMessage, HttpRequest, HttpResponse, http::header};
 use serde::Serialize;
 use utoipa::{IntoParams, ToResponse};
 
 use crate::{
     error::Problem,
-    service::{
-        idempotency::{Created, Outcome},
-        version::{IfMatch, etag},
-    },
+    service::version::{IfMatch, etag},
 };
 
 /// The request is malformed: invalid JSON, unknown fields, wrong types or bad parameters.
@@ -122,39 +116,6 @@ pub fn ok_with_etag<T: Serialize>(version: i32, body: &T) -> HttpResponse {
     HttpResponse::Ok()
         .insert_header((header::ETAG, etag(version)))
         .json(body)
-}
-
-/// The body of a create, ready to be stored for idempotent replay.
-pub fn created<T: Serialize>(location: String, body: &T) -> crate::error::Result<Created> {
-    Ok(Created {
-        status: 201,
-        body: serde_json::to_value(body).map_err(crate::error::AppError::internal)?,
-        location: Some(location),
-    })
-}
-
-/// Renders a create (fresh or replayed): status, `Location`, `ETag` from the body's `version`.
-pub fn created_response(outcome: Outcome) -> HttpResponse {
-    let (created, replayed) = match outcome {
-        Outcome::Fresh(c) => (c, false),
-        Outcome::Replayed(c) => (c, true),
-    };
-    let mut builder =
-        HttpResponse::build(StatusCode::from_u16(created.status).unwrap_or(StatusCode::CREATED));
-    if let Some(location) = &created.location {
-        builder.insert_header((header::LOCATION, location.clone()));
-    }
-    if let Some(version) = created
-        .body
-        .get("version")
-        .and_then(serde_json::Value::as_i64)
-    {
-        builder.insert_header((header::ETAG, format!("\"{version}\"")));
-    }
-    if replayed {
-        builder.insert_header(("idempotent-replayed", "true"));
-    }
-    builder.json(created.body)
 }
 
 /// The request path, for `Location` headers of created sub-resources.

@@ -8,19 +8,16 @@ use utoipa::{IntoParams, ToSchema};
 use crate::{
     api::{
         body::Body,
+        create::create_idempotent,
+        extract::Ctx,
         pagination::{PageQuery, list_response},
-        responses::{
-            BadRequest, Conflict, Forbidden, IdempotencyHeader, PayloadTooLarge,
-            UnprocessableEntity, UnsupportedMediaType, created, created_response, idempotency_key,
-        },
+        responses::{Conflict, Forbidden, IdempotencyHeader},
     },
     auth::password,
     domain::identity::check_password,
-    domain::principal::Principal,
     error::{AppError, Result},
     page_schema,
-    service::{authz, idempotency, identity},
-    state::AppState,
+    service::{authz, identity},
 };
 
 /// A user.
@@ -97,49 +94,32 @@ pub struct UserFilter {
     responses(
         (status = 201, description = "The user was created", body = User,
             headers(("Location" = String, description = "The new user's URL"), ("ETag" = String, description = "The version's entity tag"))),
-        (status = 400, response = BadRequest),
-        (status = 403, response = Forbidden),
         (status = 409, response = Conflict),
-        (status = 413, response = PayloadTooLarge),
-        (status = 415, response = UnsupportedMediaType),
-        (status = 422, response = UnprocessableEntity),
     )
 )]
 #[post("/users")]
 pub async fn user_create(
-    state: web::Data<AppState>,
+    ctx: Ctx,
     req: HttpRequest,
-    principal: Principal,
     body: Body<UserCreate>,
 ) -> Result<HttpResponse> {
-    authz::require_platform_admin(&principal)?;
+    authz::require_platform_admin(&ctx.principal)?;
     let (email, name) = identity::validate_new_user(&body.email, body.name.as_deref())?;
     check_password(&body.password).map_err(|m| AppError::invalid("password", m))?;
-    let hash = idempotency::fingerprint("POST", req.path(), &*body);
     let password_hash = password::hash(&body.password).await?;
-    let outcome = idempotency::create_once(
-        &state.db,
-        &principal,
-        idempotency_key(&req).as_deref(),
-        &hash,
-        async |txn| {
-            let user = identity::insert_user(
-                txn,
-                &principal.actor(),
-                principal.request_id.as_deref(),
-                identity::NewUser {
-                    email,
-                    name,
-                    password_hash,
-                    is_platform_admin: body.is_platform_admin,
-                },
-            )
-            .await?;
-            created(format!("/api/v1/users/{}", user.id), &User::from(user))
-        },
-    )
-    .await?;
-    Ok(created_response(outcome))
+    create_idempotent(&ctx, &req, body.into_inner(), async |txn, body| {
+        let new = identity::NewUser {
+            email,
+            name,
+            password_hash,
+            is_platform_admin: body.is_platform_admin,
+        };
+        let actor = ctx.principal.actor();
+        let user =
+            identity::insert_user(txn, &actor, ctx.principal.request_id.as_deref(), new).await?;
+        Ok((user.id.clone(), User::from(user)))
+    })
+    .await
 }
 
 /// List users.
@@ -151,21 +131,19 @@ pub async fn user_create(
     responses(
         (status = 200, description = "A page of users", body = UserPage,
             headers(("Link" = String, description = "`<…>; rel=\"next\"` when more pages follow"))),
-        (status = 400, response = BadRequest),
         (status = 403, response = Forbidden),
     )
 )]
 #[get("/users")]
 pub async fn user_list(
-    state: web::Data<AppState>,
+    ctx: Ctx,
     req: HttpRequest,
-    principal: Principal,
     page: web::Query<PageQuery>,
     filter: web::Query<UserFilter>,
 ) -> Result<HttpResponse> {
     let page = identity::list_users(
-        &state.db,
-        &principal,
+        &ctx.db,
+        &ctx.principal,
         &page.request()?,
         filter.email.as_deref(),
         filter.updated_since,
