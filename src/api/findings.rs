@@ -14,7 +14,7 @@ use crate::{
         body::Body,
         create::create_idempotent,
         extract::{Ctx, OrgItemPath, OrgPath, Precondition},
-        pagination::{PageQuery, list_response, try_page},
+        pagination::{PageQuery, list_response},
         responses::{Conflict, IdempotencyHeader, IfMatchHeader, ok_with_etag},
     },
     domain::finding::{FindingSource, FindingStatus, FindingType, is_overdue},
@@ -100,10 +100,8 @@ pub struct Finding {
     pub closed_at: Option<DateTime<Utc>>,
 }
 
-impl TryFrom<FindingView> for Finding {
-    type Error = AppError;
-
-    fn try_from(view: FindingView) -> Result<Self> {
+impl From<FindingView> for Finding {
+    fn from(view: FindingView) -> Self {
         let f = view.finding;
         let status = f.status;
         let external_ref = match (f.external_system, f.external_key) {
@@ -115,7 +113,7 @@ impl TryFrom<FindingView> for Finding {
             }),
             _ => None,
         };
-        Ok(Self {
+        Self {
             finding_type: f.finding_type,
             source: f.source,
             overdue: is_overdue(status, f.due_date, Utc::now().date_naive()),
@@ -135,13 +133,13 @@ impl TryFrom<FindingView> for Finding {
             created_at: f.created_at,
             updated_at: f.updated_at,
             closed_at: f.closed_at,
-        })
+        }
     }
 }
 
 impl crate::service::webhooks::EventResource for FindingView {
     fn event_data(&self) -> Result<serde_json::Value> {
-        serde_json::to_value(Finding::try_from(self.clone())?).map_err(AppError::internal)
+        serde_json::to_value(Finding::from(self.clone())).map_err(AppError::internal)
     }
 }
 
@@ -252,7 +250,7 @@ pub async fn finding_list(
 ) -> Result<HttpResponse> {
     let filter = FindingFilter::from(query.into_inner());
     let page = findings::list(&ctx.db, &ctx.principal, &org.0, &filter, &page.request()?).await?;
-    Ok(list_response(&req, try_page::<_, Finding>(page)?))
+    Ok(list_response(&req, page.map(Finding::from)))
 }
 
 /// Raise a finding.
@@ -278,7 +276,7 @@ pub async fn finding_create(
 ) -> Result<HttpResponse> {
     create_idempotent(&ctx, &req, body.into_inner(), async |txn, body| {
         let view = findings::create(txn, &ctx.principal, &org.0, body.into()).await?;
-        let finding = Finding::try_from(view)?;
+        let finding = Finding::from(view);
         Ok((finding.id.clone(), finding))
     })
     .await
@@ -296,7 +294,7 @@ pub async fn finding_create(
 #[get("/findings/{finding_id}")]
 pub async fn finding_get(ctx: Ctx, path: OrgItemPath) -> Result<HttpResponse> {
     let view = findings::get(&ctx.db, &ctx.principal, &path.org_id, &path.item).await?;
-    let finding = Finding::try_from(view)?;
+    let finding = Finding::from(view);
     Ok(ok_with_etag(finding.version, &finding))
 }
 
@@ -409,7 +407,7 @@ pub async fn finding_update(
         patch,
     )
     .await?;
-    let finding = Finding::try_from(view)?;
+    let finding = Finding::from(view);
     Ok(ok_with_etag(finding.version, &finding))
 }
 

@@ -106,12 +106,10 @@ pub struct Control {
     pub updated_at: DateTime<Utc>,
 }
 
-impl TryFrom<ControlView> for Control {
-    type Error = AppError;
-
-    fn try_from(view: ControlView) -> Result<Self> {
+impl From<ControlView> for Control {
+    fn from(view: ControlView) -> Self {
         let c = view.control;
-        Ok(Self {
+        Self {
             kind: c.kind,
             status: c.status,
             id: c.id,
@@ -132,13 +130,13 @@ impl TryFrom<ControlView> for Control {
             version: c.version,
             created_at: c.created_at,
             updated_at: c.updated_at,
-        })
+        }
     }
 }
 
 impl crate::service::webhooks::EventResource for ControlView {
     fn event_data(&self) -> Result<serde_json::Value> {
-        serde_json::to_value(Control::try_from(self.clone())?).map_err(AppError::internal)
+        serde_json::to_value(Control::from(self.clone())).map_err(AppError::internal)
     }
 }
 

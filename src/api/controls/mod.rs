@@ -13,7 +13,7 @@ use crate::{
         body::Body,
         create::create_idempotent,
         extract::{Ctx, OrgItemPath, OrgPath, Precondition},
-        pagination::{PageQuery, cached_list_response, list_response, try_page},
+        pagination::{PageQuery, cached_list_response, list_response},
         responses::{Conflict, IdempotencyHeader, IfMatchHeader, ok_with_etag},
     },
     error::Result,
@@ -118,7 +118,7 @@ pub async fn control_list(
     cached_list_response(&ctx.cache, &req, &org_id, version, async || {
         let (page, fresh_until) =
             controls::list_at(&ctx.db, &ctx.cache, &org_id, version, &filter, &page).await?;
-        Ok((try_page::<_, Control>(page)?, fresh_until))
+        Ok((page.map(Control::from), fresh_until))
     })
     .await
 }
@@ -146,7 +146,7 @@ pub async fn control_create(
 ) -> Result<HttpResponse> {
     create_idempotent(&ctx, &req, body.into_inner(), async |txn, body| {
         let view = controls::create_custom(txn, &ctx.principal, &org.0, body.into()).await?;
-        let control = Control::try_from(view)?;
+        let control = Control::from(view);
         Ok((control.id.clone(), control))
     })
     .await
@@ -171,7 +171,7 @@ pub async fn control_get(ctx: Ctx, path: OrgItemPath) -> Result<HttpResponse> {
         &path.item,
     )
     .await?;
-    let control = Control::try_from(view)?;
+    let control = Control::from(view);
     Ok(ok_with_etag(control.version, &control))
 }
 
@@ -209,6 +209,6 @@ pub async fn control_update(
         patch,
     )
     .await?;
-    let control = Control::try_from(view)?;
+    let control = Control::from(view);
     Ok(ok_with_etag(control.version, &control))
 }

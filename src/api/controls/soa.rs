@@ -161,8 +161,8 @@ pub async fn soa_get(
     .await?;
     let items = views
         .into_iter()
-        .map(|view| Control::try_from(view).map(SoaEntry::from))
-        .collect::<Result<Vec<_>>>()?;
+        .map(|view| SoaEntry::from(Control::from(view)))
+        .collect::<Vec<_>>();
     let soa = StatementOfApplicability {
         organization_id: path.org_id,
         framework: framework.key,

@@ -136,7 +136,7 @@ pub async fn evidence_content_put(
         upload,
     )
     .await?;
-    let evidence = Evidence::try_from(view)?;
+    let evidence = Evidence::from(view);
     let content = evidence
         .content
         .clone()

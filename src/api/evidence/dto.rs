@@ -78,10 +78,8 @@ pub struct Evidence {
     pub updated_at: DateTime<Utc>,
 }
 
-impl TryFrom<EvidenceView> for Evidence {
-    type Error = AppError;
-
-    fn try_from(view: EvidenceView) -> Result<Self> {
+impl From<EvidenceView> for Evidence {
+    fn from(view: EvidenceView) -> Self {
         let e = view.evidence;
         let content = match (e.content_sha256, e.content_size, e.content_media_type) {
             (Some(sha256), Some(size), Some(media_type)) => Some(EvidenceContent {
@@ -92,7 +90,7 @@ impl TryFrom<EvidenceView> for Evidence {
             }),
             _ => None,
         };
-        Ok(Self {
+        Self {
             kind: e.kind,
             review_status: e.review_status,
             id: e.id,
@@ -111,13 +109,13 @@ impl TryFrom<EvidenceView> for Evidence {
             version: e.version,
             created_at: e.created_at,
             updated_at: e.updated_at,
-        })
+        }
     }
 }
 
 impl crate::service::webhooks::EventResource for EvidenceView {
     fn event_data(&self) -> Result<serde_json::Value> {
-        serde_json::to_value(Evidence::try_from(self.clone())?).map_err(AppError::internal)
+        serde_json::to_value(Evidence::from(self.clone())).map_err(AppError::internal)
     }
 }
 

@@ -9,7 +9,7 @@ use crate::{
     api::{
         evidence::dto::{EVIDENCE_ID, Evidence, EvidencePage},
         extract::{Ctx, OrgItemPath, OrgPath, OrgSubItemPath},
-        pagination::{PageQuery, list_response, try_page},
+        pagination::{PageQuery, list_response},
         responses::Conflict,
     },
     error::Result,
@@ -39,7 +39,7 @@ pub async fn control_evidence_list(
     let page = page.request()?;
     let page =
         service::list_for_control(&ctx.db, &ctx.principal, &path.org_id, &path.item, &page).await?;
-    Ok(list_response(&req, try_page::<_, Evidence>(page)?))
+    Ok(list_response(&req, page.map(Evidence::from)))
 }
 
 /// Link evidence to a control.

@@ -14,7 +14,7 @@ use crate::{
         body::Body,
         create::create_idempotent,
         extract::{Ctx, OrgItemPath, OrgPath, Precondition},
-        pagination::{PageQuery, list_response, try_page},
+        pagination::{PageQuery, list_response},
         responses::{Conflict, IdempotencyHeader, IfMatchHeader, ok_with_etag},
     },
     error::Result,
@@ -47,7 +47,7 @@ pub async fn evidence_list(
 ) -> Result<HttpResponse> {
     let filter = EvidenceFilter::from(query.into_inner());
     let page = service::list(&ctx.db, &ctx.principal, &org.0, &filter, &page.request()?).await?;
-    Ok(list_response(&req, try_page::<_, Evidence>(page)?))
+    Ok(list_response(&req, page.map(Evidence::from)))
 }
 
 /// Create evidence.
@@ -72,7 +72,7 @@ pub async fn evidence_create(
 ) -> Result<HttpResponse> {
     create_idempotent(&ctx, &req, body.into_inner(), async |txn, body| {
         let view = service::create(txn, &ctx.principal, &org.0, body.into()).await?;
-        let evidence = Evidence::try_from(view)?;
+        let evidence = Evidence::from(view);
         Ok((evidence.id.clone(), evidence))
     })
     .await
@@ -92,7 +92,7 @@ pub async fn evidence_create(
 #[get("/evidence/{evidence_id}")]
 pub async fn evidence_get(ctx: Ctx, path: OrgItemPath) -> Result<HttpResponse> {
     let view = service::get(&ctx.db, &ctx.principal, &path.org_id, &path.item).await?;
-    let evidence = Evidence::try_from(view)?;
+    let evidence = Evidence::from(view);
     Ok(ok_with_etag(evidence.version, &evidence))
 }
 
@@ -131,7 +131,7 @@ pub async fn evidence_update(
         patch,
     )
     .await?;
-    let evidence = Evidence::try_from(view)?;
+    let evidence = Evidence::from(view);
     Ok(ok_with_etag(evidence.version, &evidence))
 }
 
@@ -197,6 +197,6 @@ pub async fn evidence_review(
         comment,
     )
     .await?;
-    let evidence = Evidence::try_from(view)?;
+    let evidence = Evidence::from(view);
     Ok(ok_with_etag(evidence.version, &evidence))
 }

@@ -14,7 +14,7 @@ use crate::{
         body::Body,
         create::create_idempotent,
         extract::{Ctx, OrgItemPath, OrgPath, Precondition},
-        pagination::{PageQuery, list_response, try_page},
+        pagination::{PageQuery, list_response},
         responses::{Conflict, IdempotencyHeader, IfMatchHeader, ok_with_etag},
     },
     domain::role::Role,
@@ -42,11 +42,9 @@ pub struct Member {
     pub updated_at: DateTime<Utc>,
 }
 
-impl TryFrom<(entity::membership::Model, entity::user::Model)> for Member {
-    type Error = AppError;
-
-    fn try_from((m, u): (entity::membership::Model, entity::user::Model)) -> Result<Self> {
-        Ok(Self {
+impl From<(entity::membership::Model, entity::user::Model)> for Member {
+    fn from((m, u): (entity::membership::Model, entity::user::Model)) -> Self {
+        Self {
             user_id: u.id,
             email: u.email,
             name: u.name,
@@ -54,7 +52,7 @@ impl TryFrom<(entity::membership::Model, entity::user::Model)> for Member {
             version: m.version,
             created_at: m.created_at,
             updated_at: m.updated_at,
-        })
+        }
     }
 }
 
@@ -97,7 +95,7 @@ pub async fn member_list(
     page: web::Query<PageQuery>,
 ) -> Result<HttpResponse> {
     let page = identity::list_members(&ctx.db, &ctx.principal, &org.0, &page.request()?).await?;
-    Ok(list_response(&req, try_page::<_, Member>(page)?))
+    Ok(list_response(&req, page.map(Member::from)))
 }
 
 /// Add a member.
@@ -136,7 +134,7 @@ pub async fn member_create(
     };
     create_idempotent(&ctx, &req, body.into_inner(), async |txn, body| {
         let added = identity::add_member(txn, &ctx.principal, &org.0, target, body.role).await?;
-        let member = Member::try_from(added)?;
+        let member = Member::from(added);
         Ok((member.user_id.clone(), member))
     })
     .await
@@ -157,7 +155,7 @@ pub async fn member_create(
 #[get("/members/{user_id}")]
 pub async fn member_get(ctx: Ctx, path: OrgItemPath) -> Result<HttpResponse> {
     let found = identity::get_member(&ctx.db, &ctx.principal, &path.org_id, &path.item).await?;
-    let member = Member::try_from(found)?;
+    let member = Member::from(found);
     Ok(ok_with_etag(member.version, &member))
 }
 
@@ -194,7 +192,7 @@ pub async fn member_update(
         body.role,
     )
     .await?;
-    let member = Member::try_from(updated)?;
+    let member = Member::from(updated);
     Ok(ok_with_etag(member.version, &member))
 }
 

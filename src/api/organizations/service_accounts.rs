@@ -12,11 +12,11 @@ use crate::{
     api::{
         body::Body,
         extract::{Ctx, OrgItemPath, OrgPath},
-        pagination::{PageQuery, list_response, try_page},
+        pagination::{PageQuery, list_response},
         responses::{Forbidden, path_of},
     },
     domain::role::Role,
-    error::{AppError, Result},
+    error::Result,
     page_schema,
     service::identity,
 };
@@ -41,11 +41,9 @@ pub struct ServiceAccount {
     pub updated_at: DateTime<Utc>,
 }
 
-impl TryFrom<entity::service_account::Model> for ServiceAccount {
-    type Error = AppError;
-
-    fn try_from(s: entity::service_account::Model) -> Result<Self> {
-        Ok(Self {
+impl From<entity::service_account::Model> for ServiceAccount {
+    fn from(s: entity::service_account::Model) -> Self {
+        Self {
             role: s.role,
             id: s.id,
             name: s.name,
@@ -53,7 +51,7 @@ impl TryFrom<entity::service_account::Model> for ServiceAccount {
             version: s.version,
             created_at: s.created_at,
             updated_at: s.updated_at,
-        })
+        }
     }
 }
 
@@ -104,7 +102,7 @@ pub async fn service_account_list(
 ) -> Result<HttpResponse> {
     let page =
         identity::list_service_accounts(&ctx.db, &ctx.principal, &org.0, &page.request()?).await?;
-    Ok(list_response(&req, try_page::<_, ServiceAccount>(page)?))
+    Ok(list_response(&req, page.map(ServiceAccount::from)))
 }
 
 /// Create a service account.
@@ -134,7 +132,7 @@ pub async fn service_account_create(
         .insert_header((header::LOCATION, location))
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .json(ServiceAccountWithSecret {
-            account: ServiceAccount::try_from(account)?,
+            account: ServiceAccount::from(account),
             client_secret: secret,
         }))
 }
