@@ -101,8 +101,8 @@ where
                 }
             }
             // Let this worker's other ready tasks run before the next batch is taken: requests
-            // it has already received join that batch instead of the one after (under load,
-            // measured: more callers per statement, +30–40 % cached reads on PostgreSQL).
+            // it has already received join that batch instead of the one after, so more callers
+            // share a statement under load (measured in bench/README.md, "The caller lookup").
             tokio::task::yield_now().await;
         }
     }

@@ -45,8 +45,8 @@ pub async fn connect(settings: &Settings) -> Result<DatabaseConnection, DbErr> {
                 .synchronous(SqliteSynchronous::Normal)
                 .foreign_keys(true)
                 .busy_timeout(Duration::from_secs(10))
-                // Read pages through the OS page cache, shared by all connections. (Mapping up
-                // to 2 GiB was measured: no faster at 100×, and every page read counted in RSS.)
+                // Read pages through the OS page cache, shared by all connections; a larger
+                // mapping was no faster and counted every page read in RSS (bench/README.md, "SQLite memory map").
                 .pragma("mmap_size", "268435456")
         });
     }
