@@ -21,7 +21,7 @@ use crate::{
         evidence::ReviewStatus,
         finding::FindingType,
         principal::Principal,
-        readiness::{self, Assessment, ControlInput, FORMULA_VERSION},
+        readiness::{self, Assessment, ControlFacts, ControlInput, FORMULA_VERSION},
         role::Action,
     },
     error::{AppError, Result},
@@ -31,9 +31,12 @@ use crate::{
         stats,
     },
     store::db,
-    store::{self, stats::Scope},
+    store::{
+        self,
+        stats::{ControlStats, Scope},
+    },
 };
-use entity::{framework, organization_framework, readiness_snapshot};
+use entity::{control, framework, organization_framework, readiness_snapshot};
 
 /// Applicable controls per status.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -220,60 +223,90 @@ async fn compute<C: ConnectionTrait>(
         store::stats::control_stats(conn, org_id, Scope::Framework(&key), now).await?;
     let mut counts = Counts::default();
     let mut fresh_until = now + Duration::minutes(CACHE_MINUTES);
-    let Detail {
-        mut majors,
-        mut expired,
-    } = detail(conn, org_id, &key, now, &mut counts, &mut fresh_until).await?;
-    let mut inputs = Vec::with_capacity(controls.len());
-    for c in controls {
-        let (status, kind) = (c.status, c.kind);
-        let stats = all_stats.remove(&c.id).unwrap_or_default();
-        let facts = stats::facts(status, c.applicable, &stats);
-        counts.controls += 1;
-        if c.applicable {
-            counts.applicable += 1;
-            match status {
-                ControlStatus::NotStarted => counts.by_status.not_started += 1,
-                ControlStatus::Planned => counts.by_status.planned += 1,
-                ControlStatus::InProgress => counts.by_status.in_progress += 1,
-                ControlStatus::Implemented => counts.by_status.implemented += 1,
-            }
-            if facts.has_valid_evidence {
-                counts.with_valid_evidence += 1;
-            }
-        } else {
-            counts.not_applicable += 1;
-        }
-        // Without detail the ids are placeholders: the level only needs to know they exist.
-        let open_major_finding_ids = match majors.remove(&c.id) {
-            Some(ids) => ids,
-            None if facts.open_major => vec![String::new()],
-            None => Vec::new(),
-        };
-        let expired_evidence_ids = match expired.remove(&c.id) {
-            Some(ids) => ids,
-            None if stats.expired_evidence > 0 => vec![String::new()],
-            None => Vec::new(),
-        };
-        inputs.push(ControlInput {
-            justified: is_justified(c.justification.as_deref()),
-            id: c.id,
-            reference: c.reference,
-            group: c.group_key,
-            kind,
-            facts,
-            expired_evidence_ids,
-            open_major_finding_ids,
-        });
-    }
+    let mut detail = detail(conn, org_id, &key, now, &mut counts, &mut fresh_until).await?;
+    let inputs: Vec<ControlInput> = controls
+        .into_iter()
+        .map(|c| {
+            let stats = all_stats.remove(&c.id).unwrap_or_default();
+            let facts = stats::facts(c.status, c.applicable, &stats);
+            count(&mut counts, &c, &facts);
+            input(c, facts, &stats, &mut detail)
+        })
+        .collect();
     let assessment = readiness::assess(&inputs);
+    let groups = group_reports(&framework, &assessment)?;
+    Ok(Report {
+        framework,
+        computed_at: now,
+        fresh_until,
+        assessment,
+        counts,
+        groups,
+    })
+}
+
+/// Counts one control into the report's counts.
+fn count(counts: &mut Counts, c: &control::Model, facts: &ControlFacts) {
+    counts.controls += 1;
+    if !c.applicable {
+        counts.not_applicable += 1;
+        return;
+    }
+    counts.applicable += 1;
+    match c.status {
+        ControlStatus::NotStarted => counts.by_status.not_started += 1,
+        ControlStatus::Planned => counts.by_status.planned += 1,
+        ControlStatus::InProgress => counts.by_status.in_progress += 1,
+        ControlStatus::Implemented => counts.by_status.implemented += 1,
+    }
+    if facts.has_valid_evidence {
+        counts.with_valid_evidence += 1;
+    }
+}
+
+/// The formula's input for one control: its facts and the ids behind its blockers, taken from
+/// `detail`. Should the stats count a blocker the detail could not name, an empty id stands for
+/// it, so that the level still sees it.
+fn input(
+    c: control::Model,
+    facts: ControlFacts,
+    stats: &ControlStats,
+    detail: &mut Detail,
+) -> ControlInput {
+    let open_major_finding_ids = match detail.majors.remove(&c.id) {
+        Some(ids) => ids,
+        None if facts.open_major => vec![String::new()],
+        None => Vec::new(),
+    };
+    let expired_evidence_ids = match detail.expired.remove(&c.id) {
+        Some(ids) => ids,
+        None if stats.expired_evidence > 0 => vec![String::new()],
+        None => Vec::new(),
+    };
+    ControlInput {
+        justified: is_justified(c.justification.as_deref()),
+        id: c.id,
+        reference: c.reference,
+        group: c.group_key,
+        kind: c.kind,
+        facts,
+        expired_evidence_ids,
+        open_major_finding_ids,
+    }
+}
+
+/// The assessment's group scores with the framework's titles for them.
+fn group_reports(
+    framework: &framework::Model,
+    assessment: &Assessment,
+) -> Result<Vec<GroupReport>> {
     let titles: BTreeMap<String, String> =
         serde_json::from_str::<Vec<GroupData>>(&framework.groups)
             .map_err(AppError::internal)?
             .into_iter()
             .map(|g| (g.key, g.title))
             .collect();
-    let groups = assessment
+    Ok(assessment
         .groups
         .iter()
         .map(|g| GroupReport {
@@ -288,15 +321,7 @@ async fn compute<C: ConnectionTrait>(
             score: g.score,
             applicable: g.applicable as u64,
         })
-        .collect();
-    Ok(Report {
-        framework,
-        computed_at: now,
-        fresh_until,
-        assessment,
-        counts,
-        groups,
-    })
+        .collect())
 }
 
 /// How long a cached report is served at most.
