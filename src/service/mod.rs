@@ -1,4 +1,5 @@
-//! Use cases: authorization decisions, transactions and queries through sea-orm.
+//! Use cases: authorization decisions, transactions, validation by the domain rules, reads and
+//! writes through sea-orm and the store, and the recording of every change.
 
 pub mod audit;
 pub mod authn;
