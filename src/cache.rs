@@ -39,7 +39,8 @@ struct Entry {
 /// One organization's values, all of one data version.
 struct OrgEntries {
     data_version: i64,
-    entries: HashMap<(&'static str, String), Entry>,
+    /// By namespace, then key (a lookup by `&str` allocates nothing).
+    entries: HashMap<&'static str, HashMap<String, Entry>>,
 }
 
 #[derive(Default)]
@@ -88,11 +89,11 @@ impl Cache {
         if org.data_version != data_version {
             return None;
         }
-        let slot = (V::NAMESPACE, key.to_owned());
-        let entry = org.entries.get_mut(&slot)?;
+        let entries = org.entries.get_mut(V::NAMESPACE)?;
+        let entry = entries.get_mut(key)?;
         if now >= entry.fresh_until {
             let size = entry.size;
-            org.entries.remove(&slot);
+            entries.remove(key);
             inner.bytes -= size;
             return None;
         }
@@ -129,7 +130,12 @@ impl Cache {
             return;
         }
         if data_version > org.data_version {
-            inner.bytes -= org.entries.values().map(|e| e.size).sum::<usize>();
+            inner.bytes -= org
+                .entries
+                .values()
+                .flatten()
+                .map(|(_, e)| e.size)
+                .sum::<usize>();
             org.entries.clear();
             org.data_version = data_version;
         }
@@ -139,7 +145,8 @@ impl Cache {
             last_used: inner.clock,
             size,
         };
-        if let Some(old) = org.entries.insert((V::NAMESPACE, key.to_owned()), entry) {
+        let entries = org.entries.entry(V::NAMESPACE).or_default();
+        if let Some(old) = entries.insert(key.to_owned(), entry) {
             inner.bytes -= old.size;
         }
         inner.bytes += size;
@@ -189,20 +196,26 @@ impl Inner {
             .orgs
             .iter()
             .flat_map(|(org, values)| {
-                values
-                    .entries
-                    .iter()
-                    .map(move |(slot, entry)| (entry.last_used, org, slot))
+                values.entries.iter().flat_map(move |(namespace, entries)| {
+                    entries
+                        .iter()
+                        .map(move |(key, entry)| (entry.last_used, org, *namespace, key))
+                })
             })
-            .min_by_key(|(used, _, _)| *used)
-            .map(|(_, org, slot)| (org.clone(), slot.clone()));
-        let Some((org_id, slot)) = oldest else {
+            .min_by_key(|(used, ..)| *used)
+            .map(|(_, org, namespace, key)| (org.clone(), namespace, key.clone()));
+        let Some((org_id, namespace, key)) = oldest else {
             self.bytes = 0;
             return;
         };
         if let Some(org) = self.orgs.get_mut(&org_id) {
-            if let Some(entry) = org.entries.remove(&slot) {
-                self.bytes -= entry.size;
+            if let Some(entries) = org.entries.get_mut(namespace) {
+                if let Some(entry) = entries.remove(&key) {
+                    self.bytes -= entry.size;
+                }
+                if entries.is_empty() {
+                    org.entries.remove(namespace);
+                }
             }
             if org.entries.is_empty() {
                 self.orgs.remove(&org_id);

@@ -25,11 +25,6 @@ pub fn statement(backend: DbBackend, sql: &str, values: Vec<Value>) -> Statement
     Statement::from_sql_and_values(backend, sql, values)
 }
 
-/// `?, ?, …` for `n` values (at least one, so that `IN ()` never occurs).
-pub fn placeholders(n: usize) -> String {
-    vec!["?"; n.max(1)].join(", ")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -44,7 +39,5 @@ mod tests {
         assert_eq!(stmt.sql, "a = $1 AND b IN ($2, $3)");
         let stmt = statement(DbBackend::Sqlite, "a = ?", vec![1.into()]);
         assert_eq!(stmt.sql, "a = ?");
-        assert_eq!(placeholders(3), "?, ?, ?");
-        assert_eq!(placeholders(0), "?");
     }
 }
