@@ -1,5 +1,7 @@
 //! Annexa's sea-orm entities, one module per table; ids are UUID v7 text, times UTC.
 
+pub mod asset;
+pub mod asset_derivation;
 pub mod audit_event;
 pub mod control;
 pub mod control_evidence;
@@ -13,6 +15,7 @@ pub mod login_throttle;
 pub mod mapping;
 pub mod membership;
 pub mod organization;
+pub mod organization_counter;
 pub mod organization_framework;
 pub mod organization_version;
 pub mod readiness_snapshot;
@@ -20,6 +23,10 @@ pub mod refresh_token;
 pub mod requirement;
 pub mod requirement_attribute;
 pub mod revoked_token;
+pub mod risk;
+pub mod risk_asset;
+pub mod risk_control;
+pub mod risk_matrix;
 pub mod service_account;
 pub mod setting;
 pub mod user;

@@ -146,3 +146,81 @@ stored_enum!(
         NotReady => "not_ready",
     }
 );
+
+stored_enum!(
+    /// What an asset is. AI assets (models, datasets, pipelines, endpoints, platforms) are
+    /// first-class kinds.
+    AssetKind {
+        /// A trained machine-learning model (weights, a fine-tune, an embedding model).
+        MlModel => "ml_model",
+        /// A dataset: training, evaluation, fine-tuning or retrieval data.
+        Dataset => "dataset",
+        /// A data or training pipeline.
+        DataPipeline => "data_pipeline",
+        /// A deployed model serving predictions.
+        InferenceEndpoint => "inference_endpoint",
+        /// An ML platform or framework: a feature store, an experiment tracker, a registry.
+        MlPlatform => "ml_platform",
+        /// Compute: GPU clusters, training nodes.
+        Compute => "compute",
+        Application => "application",
+        Infrastructure => "infrastructure",
+        Information => "information",
+        ThirdPartyService => "third_party_service",
+        People => "people",
+        Facility => "facility",
+    }
+);
+
+stored_enum!(
+    /// How an asset's information is classified.
+    Classification {
+        Public => "public",
+        Internal => "internal",
+        Confidential => "confidential",
+        Restricted => "restricted",
+    }
+);
+
+stored_enum!(
+    /// Whether an asset is still in use.
+    AssetStatus {
+        Active => "active",
+        /// No longer in use; kept for history and lineage.
+        Retired => "retired",
+    }
+);
+
+stored_enum!(
+    /// How a risk is treated (ISO/IEC 27005:2022's terms).
+    RiskTreatment {
+        /// Not decided yet.
+        Undecided => "undecided",
+        /// Reduce the risk with controls.
+        Modify => "modify",
+        /// Keep the risk (needs a formal acceptance when above appetite).
+        Retain => "retain",
+        /// Stop the activity that gives rise to the risk.
+        Avoid => "avoid",
+        /// Share the risk (insurance, a supplier, a partner).
+        Share => "share",
+    }
+);
+
+stored_enum!(
+    /// Whether a risk is still tracked.
+    RiskStatus {
+        Open => "open",
+        Closed => "closed",
+    }
+);
+
+stored_enum!(
+    /// What a control does for a risk.
+    RiskControlRole {
+        /// The control is already in place and counted in the residual rating.
+        Existing => "existing",
+        /// The control is part of the treatment plan.
+        Planned => "planned",
+    }
+);

@@ -16,7 +16,9 @@ impl Permissions for Role {
             ReadAuditEvents | ReviewEvidence | VerifyFindings => {
                 matches!(self, Role::Auditor | Role::Admin)
             }
-            ChangeControls | ChangeEvidence => matches!(self, Role::Editor | Role::Admin),
+            ChangeControls | ChangeEvidence | ChangeRisks => {
+                matches!(self, Role::Editor | Role::Admin)
+            }
             ChangeFindings => matches!(self, Role::Auditor | Role::Editor | Role::Admin),
             Administer => self == Role::Admin,
         }
@@ -38,6 +40,8 @@ pub enum Action {
     ReviewEvidence,
     /// Create and update findings.
     ChangeFindings,
+    /// Create and update assets and risks (the risk register).
+    ChangeRisks,
     /// Close (verify) or reopen a finding.
     VerifyFindings,
     /// Accept risk, delete, adopt frameworks, manage members, service accounts and webhooks.
@@ -58,6 +62,7 @@ mod tests {
             (ChangeEvidence, [false, false, true, true]),
             (ReviewEvidence, [false, true, false, true]),
             (ChangeFindings, [false, true, true, true]),
+            (ChangeRisks, [false, false, true, true]),
             (VerifyFindings, [false, true, false, true]),
             (Administer, [false, false, false, true]),
         ];

@@ -37,6 +37,16 @@ wire_enum!(
         EvidenceReviewed => "evidence.reviewed",
         /// Evidence reached the end of its validity.
         EvidenceExpired => "evidence.expired",
+        /// An asset was added to the inventory.
+        AssetCreated => "asset.created",
+        /// An asset changed (its status included).
+        AssetUpdated => "asset.updated",
+        /// A risk was registered.
+        RiskCreated => "risk.created",
+        /// A risk changed (its rating, treatment, controls or an acceptance's revocation).
+        RiskUpdated => "risk.updated",
+        /// A risk's residual level was formally accepted.
+        RiskAccepted => "risk.accepted",
         /// A framework's readiness score or level changed.
         ReadinessScoreChanged => "readiness.score_changed",
     }
