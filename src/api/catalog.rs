@@ -284,7 +284,7 @@ pub struct RequirementDetail {
 }
 
 /// Serializes `body`, tags it with a content hash and honours `If-None-Match` (304).
-fn cached_json<T: Serialize>(req: &HttpRequest, body: &T) -> Result<HttpResponse> {
+pub(super) fn cached_json<T: Serialize>(req: &HttpRequest, body: &T) -> Result<HttpResponse> {
     let bytes = serde_json::to_vec(body).map_err(AppError::internal)?;
     let etag = format!("\"{}\"", &sha256_hex(&bytes)[..32]);
     let matches = req

@@ -17,6 +17,7 @@ pub mod pagination;
 pub mod readiness;
 pub mod rendered;
 pub mod responses;
+pub mod risk_templates;
 pub mod users;
 pub mod webhooks;
 
@@ -78,6 +79,7 @@ Errors are RFC 9457 `application/problem+json`. Lists use cursor pagination (`li
         (name = "evidence", description = "Evidence files, their review and their links to controls"),
         (name = "findings", description = "Audit findings, their corrective actions and tickets"),
         (name = "readiness", description = "Readiness scores, their explanation and history"),
+        (name = "risk-templates", description = "The shipped catalog of AI risk scenarios, starting points for the risk register"),
         (name = "audit", description = "The audit trail of every change"),
         (name = "webhooks", description = "Signed outbound events (Standard Webhooks 1.0) for ticketing and automation"),
     )
@@ -105,6 +107,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(catalog::requirement_list)
                 .service(catalog::requirement_get)
                 .service(catalog::mapping_list)
+                .service(risk_templates::risk_template_list)
+                .service(risk_templates::risk_template_get)
                 .service(
                     scope::scope("/organizations/{org_id}")
                         .service(organizations::organization_get)

@@ -1,5 +1,6 @@
 //! The shipped catalog: three frameworks and their mappings as JSON data files embedded in the
-//! binary, parsed and checked here (`check`), written to the database at start-up (`sync`).
+//! binary, parsed and checked here (`check`), written to the database at start-up (`sync`); and
+//! the AI risk templates, served from memory (`risk_templates`).
 
 use std::collections::BTreeMap;
 
@@ -8,6 +9,7 @@ use serde::Deserialize;
 use crate::crypto::sha256_hex;
 
 mod check;
+pub mod risk_templates;
 mod sync;
 
 pub use sync::load;
@@ -167,6 +169,7 @@ impl Catalog {
             digest: sha256_hex(hashed.as_bytes()),
         };
         catalog.validate()?;
+        risk_templates::check(&catalog)?;
         Ok(catalog)
     }
 }

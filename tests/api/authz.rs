@@ -30,6 +30,7 @@ fn rule(operation_id: &str) -> Option<Rule> {
         "ops_healthz" | "ops_readyz" | "auth_token" | "auth_revoke" => Public,
         "me_get" | "organization_list" | "framework_list" | "framework_get"
         | "requirement_list" | "requirement_get" | "mapping_list" => Authenticated,
+        "risk_template_list" | "risk_template_get" => Authenticated,
         "user_create" | "user_list" | "organization_create" => PlatformAdmin,
         "organization_get" | "member_list" | "member_get" => Org(Action::Read),
         "organization_update"
@@ -207,6 +208,10 @@ async fn concrete_path(
         org = app.organization("Disposable").await;
     }
     let mut path = template
+        .replace(
+            "/risk-templates/{key}",
+            "/risk-templates/training-data-poisoning",
+        )
         .replace("{org_id}", &org)
         .replace("{key}", "iso27001-2022")
         .replace("{ref}", "A.5.1")

@@ -16,4 +16,5 @@ mod helpers;
 mod identity;
 mod openapi;
 mod readiness;
+mod risk_templates;
 mod webhooks;
