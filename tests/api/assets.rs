@@ -855,3 +855,26 @@ async fn changes_are_announced_to_webhooks() {
         ]
     );
 }
+
+#[tokio::test]
+async fn concurrent_changes_cannot_close_a_cycle_together() {
+    let app = TestApp::spawn().await;
+    let org = app.org_with(ISO_27001).await;
+    let token = &org.editor.token;
+    for _ in 0..3 {
+        let a = id_of(&app.new_asset(&org.id, token, NewAsset::default()).await);
+        let b = id_of(&app.new_asset(&org.id, token, NewAsset::default()).await);
+        let (path_a, path_b) = (
+            org.path(&format!("/assets/{a}")),
+            org.path(&format!("/assets/{b}")),
+        );
+        let (body_a, body_b) = (json!({"derived_from": [b]}), json!({"derived_from": [a]}));
+        let (first, second) = tokio::join!(
+            app.patch(&path_a, token, &body_a),
+            app.patch(&path_b, token, &body_b),
+        );
+        let mut statuses = [first.status().as_u16(), second.status().as_u16()];
+        statuses.sort_unstable();
+        assert_eq!(statuses, [200, 422]);
+    }
+}

@@ -20,7 +20,7 @@ use crate::{
         members_check::check_member,
         version::{self, IfMatch},
     },
-    store::db,
+    store::{self, db},
 };
 use entity::{asset as asset_row, asset_derivation};
 
@@ -86,6 +86,8 @@ async fn new_sources<C: ConnectionTrait>(
     if ids.is_empty() {
         return Ok(ids);
     }
+    // Read the edges only once no other change of this lineage can add to them.
+    store::assets::lock_lineage(conn, &current.organization_id).await?;
     let edges: Vec<(String, String)> = asset_derivation::Entity::find()
         .select_only()
         .column(asset_derivation::Column::AssetId)
