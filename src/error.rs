@@ -44,6 +44,13 @@ pub enum AppError {
     /// The resource does not exist, or belongs to another organization.
     #[error("{0} not found")]
     NotFound(&'static str),
+    /// A resource a field of the request names does not exist, or belongs to another
+    /// organization (404, naming the field).
+    #[error("{detail}")]
+    ReferenceNotFound {
+        detail: String,
+        errors: Vec<FieldError>,
+    },
     /// The request conflicts with the current state.
     #[error("{detail}")]
     Conflict { slug: &'static str, detail: String },
@@ -100,6 +107,15 @@ impl AppError {
         }
     }
 
+    /// A resource named by `field` that is not found (404 `not-found` naming the field).
+    pub fn not_found_field(field: &str, message: impl Into<String>) -> Self {
+        let message = message.into();
+        Self::ReferenceNotFound {
+            detail: format!("`{field}` {message}"),
+            errors: vec![FieldError::new(field, message)],
+        }
+    }
+
     /// A conflict with the current state (409).
     pub fn conflict(slug: &'static str, detail: impl Into<String>) -> Self {
         Self::Conflict {
@@ -116,7 +132,7 @@ impl AppError {
     fn slug(&self) -> &'static str {
         match self {
             Self::BadRequest { .. } => "bad-request",
-            Self::NotFound(_) => "not-found",
+            Self::NotFound(_) | Self::ReferenceNotFound { .. } => "not-found",
             Self::Conflict { slug, .. } => slug,
             Self::Invalid { slug, .. } => slug,
             Self::Unauthenticated(_) => "unauthenticated",
@@ -133,7 +149,7 @@ impl AppError {
     fn title(&self) -> &'static str {
         match self {
             Self::BadRequest { .. } => "Malformed request",
-            Self::NotFound(_) => "Not found",
+            Self::NotFound(_) | Self::ReferenceNotFound { .. } => "Not found",
             Self::Conflict { .. } => "Conflict",
             Self::Invalid { .. } => "Invalid request",
             Self::Unauthenticated(_) => "Authentication required",
@@ -154,7 +170,9 @@ impl AppError {
             other => other.to_string(),
         };
         let errors = match self {
-            Self::BadRequest { errors, .. } | Self::Invalid { errors, .. }
+            Self::BadRequest { errors, .. }
+            | Self::Invalid { errors, .. }
+            | Self::ReferenceNotFound { errors, .. }
                 if !errors.is_empty() =>
             {
                 Some(errors.clone())
@@ -254,7 +272,7 @@ impl ResponseError for AppError {
     fn status_code(&self) -> StatusCode {
         match self {
             Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
-            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::NotFound(_) | Self::ReferenceNotFound { .. } => StatusCode::NOT_FOUND,
             Self::Conflict { .. } => StatusCode::CONFLICT,
             Self::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Unauthenticated(_) => StatusCode::UNAUTHORIZED,

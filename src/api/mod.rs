@@ -1,5 +1,6 @@
 //! The HTTP layer: routes, DTOs and the OpenAPI document generated from them.
 
+pub mod assets;
 pub mod audit;
 pub mod auth;
 pub mod body;
@@ -78,6 +79,7 @@ Errors are RFC 9457 `application/problem+json`. Lists use cursor pagination (`li
         (name = "controls", description = "Adopted frameworks, controls and the Statement of Applicability"),
         (name = "evidence", description = "Evidence files, their review and their links to controls"),
         (name = "findings", description = "Audit findings, their corrective actions and tickets"),
+        (name = "assets", description = "The asset inventory, AI models and datasets among them, with their lineage"),
         (name = "readiness", description = "Readiness scores, their explanation and history"),
         (name = "risk-templates", description = "The shipped catalog of AI risk scenarios, starting points for the risk register"),
         (name = "audit", description = "The audit trail of every change"),
@@ -147,6 +149,12 @@ pub fn configure(cfg: &mut ServiceConfig) {
                         .service(findings::finding_get)
                         .service(findings::finding_update)
                         .service(findings::finding_delete)
+                        .service(assets::asset_list)
+                        .service(assets::asset_create)
+                        .service(assets::asset_get)
+                        .service(assets::asset_update)
+                        .service(assets::asset_delete)
+                        .service(assets::asset_lineage_get)
                         .service(readiness::readiness_list)
                         .service(readiness::readiness_get)
                         .service(readiness::readiness_history_list)

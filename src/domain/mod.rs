@@ -1,6 +1,7 @@
 //! Pure rules with no web or database code: roles, identity values, control rules, the
 //! readiness formula and webhook signing.
 
+pub mod asset;
 pub mod control;
 pub mod evidence;
 pub mod finding;

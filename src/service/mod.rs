@@ -1,6 +1,7 @@
 //! Use cases: authorization decisions, transactions, validation by the domain rules, reads and
 //! writes through sea-orm and the store, and the recording of every change.
 
+pub mod assets;
 pub mod audit;
 pub mod authn;
 pub mod authz;
@@ -12,6 +13,7 @@ pub mod evidence;
 pub mod findings;
 pub mod idempotency;
 pub mod identity;
+pub mod members_check;
 pub mod page;
 pub mod readiness;
 pub mod risk_templates;

@@ -27,6 +27,7 @@ macro_rules! versioned {
 }
 
 versioned!(
+    asset,
     control,
     evidence,
     finding,

@@ -1,6 +1,7 @@
 //! Every hand-written SQL statement and every SQLite/PostgreSQL difference, one module per
 //! resource: services call these typed functions and never format SQL.
 
+pub mod assets;
 pub mod audit;
 pub mod authn;
 pub mod catalog;

@@ -7,7 +7,7 @@ use reqwest::Method;
 use sea_orm::EntityTrait;
 use serde_json::{Value, json};
 
-use crate::helpers::{Actor, ISO_27001, NewEvidence, NewFinding, TestApp, id_of};
+use crate::helpers::{Actor, ISO_27001, NewAsset, NewEvidence, NewFinding, TestApp, id_of};
 
 /// Who may call an operation.
 #[derive(Debug, Clone, Copy)]
@@ -60,6 +60,9 @@ fn rule(operation_id: &str) -> Option<Rule> {
         "finding_list" | "finding_get" => Org(Action::Read),
         "finding_create" | "finding_update" => Org(Action::ChangeFindings),
         "finding_delete" => Org(Action::Administer),
+        "asset_list" | "asset_get" | "asset_lineage_get" => Org(Action::Read),
+        "asset_create" | "asset_update" => Org(Action::ChangeRisks),
+        "asset_delete" => Org(Action::Administer),
         "readiness_list" | "readiness_get" | "readiness_history_list" => Org(Action::Read),
         "readiness_history_create" => Org(Action::ChangeControls),
         "webhook_list"
@@ -224,6 +227,13 @@ async fn concrete_path(
         let id = id_of(&finding);
         path = path.replace("{finding_id}", &id);
     }
+    if path.contains("{asset_id}") {
+        // Deleting removes it: each case gets its own.
+        let asset = app
+            .new_asset(&world.org, &app.admin_token, NewAsset::default())
+            .await;
+        path = path.replace("{asset_id}", &id_of(&asset));
+    }
     if path.contains("{evidence_id}") {
         // Archiving and reviewing change the evidence for good: give each case its own.
         let evidence_id = if matches!(operation_id, "evidence_delete" | "evidence_review") {
@@ -288,6 +298,8 @@ async fn request_body(app: &TestApp, operation_id: &str) -> Option<Value> {
             json!({"title": "Raised", "type": "minor_nonconformity", "source": "self_assessment"})
         }
         "finding_update" => json!({"owner": format!("owner-{unique}@example.com")}),
+        "asset_create" => json!({"name": "New asset", "kind": "dataset"}),
+        "asset_update" => json!({"description": format!("updated {unique}")}),
         "webhook_create" => {
             json!({"url": format!("http://127.0.0.1:9/{unique}"), "events": ["control.updated"]})
         }

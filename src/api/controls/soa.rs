@@ -88,7 +88,8 @@ const SOA_CSV_HEADER: [&str; 9] = [
     "open_findings_count",
 ];
 
-fn wants_csv(req: &HttpRequest) -> bool {
+/// Whether the request asks for CSV (`Accept: text/csv`, and not JSON).
+pub(crate) fn wants_csv(req: &HttpRequest) -> bool {
     let accept = req
         .headers()
         .get(header::ACCEPT)

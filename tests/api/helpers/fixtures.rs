@@ -341,3 +341,51 @@ impl TestApp {
             .collect()
     }
 }
+
+/// The body of a new asset: an `application` named "Asset" unless told otherwise.
+#[derive(Clone, Debug)]
+pub struct NewAsset(Value);
+
+impl Default for NewAsset {
+    fn default() -> Self {
+        Self(json!({"name": "Asset", "kind": "application"}))
+    }
+}
+
+impl NewAsset {
+    pub fn named(self, name: &str) -> Self {
+        self.with("name", json!(name))
+    }
+
+    pub fn of_kind(self, kind: &str) -> Self {
+        self.with("kind", json!(kind))
+    }
+
+    pub fn derived_from(self, asset_ids: &[&str]) -> Self {
+        self.with("derived_from", json!(asset_ids))
+    }
+
+    /// Any other field of the request body.
+    pub fn with(mut self, field: &str, value: Value) -> Self {
+        self.0[field] = value;
+        self
+    }
+
+    pub fn json(&self) -> &Value {
+        &self.0
+    }
+}
+
+impl TestApp {
+    /// Creates an asset in `org` as `token` (201); the created asset.
+    pub async fn new_asset(&self, org: &str, token: &str, asset: NewAsset) -> Value {
+        let res = self
+            .post(
+                &format!("/api/v1/organizations/{org}/assets"),
+                token,
+                asset.json(),
+            )
+            .await;
+        expect_status(res, StatusCode::CREATED).await
+    }
+}
