@@ -46,7 +46,12 @@ pub enum AppError {
     NotFound(&'static str),
     /// The request conflicts with the current state.
     #[error("{detail}")]
-    Conflict { slug: &'static str, detail: String },
+    Conflict {
+        slug: &'static str,
+        detail: String,
+        /// The refs of the risks the conflict is about (the problem's `risks` member), if any.
+        risks: Vec<String>,
+    },
     /// The request is well formed but semantically invalid.
     #[error("{detail}")]
     Invalid {
@@ -105,6 +110,17 @@ impl AppError {
         Self::Conflict {
             slug,
             detail: detail.into(),
+            risks: Vec::new(),
+        }
+    }
+
+    /// A conflict with the current state of some risks, named by their refs in `detail` and in
+    /// the problem's `risks` member (409).
+    pub fn conflict_with_risks(slug: &'static str, detail: &str, refs: Vec<String>) -> Self {
+        Self::Conflict {
+            slug,
+            detail: format!("{detail}: {}", refs.join(", ")),
+            risks: refs,
         }
     }
 
@@ -161,6 +177,10 @@ impl AppError {
             }
             _ => None,
         };
+        let risks = match self {
+            Self::Conflict { risks, .. } if !risks.is_empty() => Some(risks.clone()),
+            _ => None,
+        };
         Problem {
             problem_type: format!("urn:annexa:problem:{}", self.slug()),
             title: self.title().to_owned(),
@@ -169,6 +189,7 @@ impl AppError {
             instance: None,
             request_id: None,
             errors,
+            risks,
         }
     }
 }
@@ -245,6 +266,9 @@ pub struct Problem {
     /// For validation problems: each invalid field.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub errors: Option<Vec<FieldError>>,
+    /// For conflicts about risks (`rating-orphaned`, `control-treats-risk`): the risks' refs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub risks: Option<Vec<String>>,
 }
 
 /// The media type of problem documents.

@@ -8,6 +8,7 @@ use serde::Deserialize;
 use crate::crypto::sha256_hex;
 
 mod check;
+pub mod risk_templates;
 mod sync;
 
 pub use sync::load;

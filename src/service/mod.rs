@@ -14,6 +14,7 @@ pub mod idempotency;
 pub mod identity;
 pub mod page;
 pub mod readiness;
+pub mod risks;
 pub mod stats;
 pub mod tokens;
 pub mod version;

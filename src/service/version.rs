@@ -32,6 +32,7 @@ versioned!(
     finding,
     membership,
     organization,
+    risk,
     service_account,
     user,
     webhook_endpoint

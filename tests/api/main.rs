@@ -16,4 +16,5 @@ mod helpers;
 mod identity;
 mod openapi;
 mod readiness;
+mod risks;
 mod webhooks;
