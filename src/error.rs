@@ -53,7 +53,12 @@ pub enum AppError {
     },
     /// The request conflicts with the current state.
     #[error("{detail}")]
-    Conflict { slug: &'static str, detail: String },
+    Conflict {
+        slug: &'static str,
+        detail: String,
+        /// The refs of the risks the conflict is about (the problem's `risks` member), if any.
+        risks: Vec<String>,
+    },
     /// The request is well formed but semantically invalid.
     #[error("{detail}")]
     Invalid {
@@ -121,6 +126,17 @@ impl AppError {
         Self::Conflict {
             slug,
             detail: detail.into(),
+            risks: Vec::new(),
+        }
+    }
+
+    /// A conflict with the current state of some risks, named by their refs in `detail` and in
+    /// the problem's `risks` member (409).
+    pub fn conflict_with_risks(slug: &'static str, detail: &str, refs: Vec<String>) -> Self {
+        Self::Conflict {
+            slug,
+            detail: format!("{detail}: {}", refs.join(", ")),
+            risks: refs,
         }
     }
 
@@ -179,6 +195,10 @@ impl AppError {
             }
             _ => None,
         };
+        let risks = match self {
+            Self::Conflict { risks, .. } if !risks.is_empty() => Some(risks.clone()),
+            _ => None,
+        };
         Problem {
             problem_type: format!("urn:annexa:problem:{}", self.slug()),
             title: self.title().to_owned(),
@@ -187,6 +207,7 @@ impl AppError {
             instance: None,
             request_id: None,
             errors,
+            risks,
         }
     }
 }
@@ -263,6 +284,9 @@ pub struct Problem {
     /// For validation problems: each invalid field.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub errors: Option<Vec<FieldError>>,
+    /// For conflicts about risks (`rating-orphaned`, `control-treats-risk`): the risks' refs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub risks: Option<Vec<String>>,
 }
 
 /// The media type of problem documents.

@@ -112,6 +112,7 @@ fn generic_problem(status: actix_web::http::StatusCode) -> Problem {
         instance: None,
         request_id: None,
         errors: None,
+        risks: None,
     }
 }
 

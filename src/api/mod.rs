@@ -19,6 +19,7 @@ pub mod readiness;
 pub mod rendered;
 pub mod responses;
 pub mod risk_templates;
+pub mod risks;
 pub mod users;
 pub mod webhooks;
 
@@ -83,6 +84,7 @@ Errors are RFC 9457 `application/problem+json`. Lists use cursor pagination (`li
         (name = "readiness", description = "Readiness scores, their explanation and history"),
         (name = "risk-templates", description = "The shipped catalog of AI risk scenarios, starting points for the risk register"),
         (name = "audit", description = "The audit trail of every change"),
+        (name = "risks", description = "The risk matrix, the risk register, acceptance and the treatment plan"),
         (name = "webhooks", description = "Signed outbound events (Standard Webhooks 1.0) for ticketing and automation"),
     )
 )]
@@ -159,6 +161,16 @@ pub fn configure(cfg: &mut ServiceConfig) {
                         .service(readiness::readiness_get)
                         .service(readiness::readiness_history_list)
                         .service(readiness::readiness_history_create)
+                        .service(risks::matrix::risk_matrix_get)
+                        .service(risks::matrix::risk_matrix_put)
+                        .service(risks::risk_list)
+                        .service(risks::risk_create)
+                        .service(risks::risk_get)
+                        .service(risks::risk_update)
+                        .service(risks::risk_delete)
+                        .service(risks::risk_acceptance_create)
+                        .service(risks::risk_acceptance_delete)
+                        .service(risks::register::risk_treatment_plan_get)
                         .service(webhooks::webhook_list)
                         .service(webhooks::webhook_create)
                         .service(webhooks::webhook_get)

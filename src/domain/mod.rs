@@ -8,6 +8,7 @@ pub mod finding;
 pub mod identity;
 pub mod principal;
 pub mod readiness;
+pub mod risk;
 pub mod role;
 pub mod webhook;
 mod wire;

@@ -17,6 +17,7 @@ pub mod members_check;
 pub mod page;
 pub mod readiness;
 pub mod risk_templates;
+pub mod risks;
 pub mod stats;
 pub mod tokens;
 pub mod version;

@@ -33,6 +33,7 @@ versioned!(
     finding,
     membership,
     organization,
+    risk,
     service_account,
     user,
     webhook_endpoint

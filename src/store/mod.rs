@@ -5,6 +5,7 @@ pub mod assets;
 pub mod audit;
 pub mod authn;
 pub mod catalog;
+pub mod counters;
 pub mod db;
 pub mod organizations;
 pub mod readiness;

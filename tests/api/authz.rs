@@ -65,6 +65,14 @@ fn rule(operation_id: &str) -> Option<Rule> {
         "asset_delete" => Org(Action::Administer),
         "readiness_list" | "readiness_get" | "readiness_history_list" => Org(Action::Read),
         "readiness_history_create" => Org(Action::ChangeControls),
+        "risk_matrix_get" | "risk_list" | "risk_get" | "risk_treatment_plan_get" => {
+            Org(Action::Read)
+        }
+        "risk_create" | "risk_update" => Org(Action::ChangeRisks),
+        // Acceptance: the risk's owner or an admin; the walk's risks have no owner.
+        "risk_delete" | "risk_matrix_put" | "risk_acceptance_create" | "risk_acceptance_delete" => {
+            Org(Action::Administer)
+        }
         "webhook_list"
         | "webhook_create"
         | "webhook_get"
@@ -234,6 +242,24 @@ async fn concrete_path(
             .await;
         path = path.replace("{asset_id}", &id_of(&asset));
     }
+    if path.contains("{risk_id}") {
+        // Deleting and accepting change the risk: each case gets its own, retained.
+        let risks = format!("/api/v1/organizations/{}/risks", world.org);
+        let risk = json!({"title": "Walked", "inherent": {"likelihood": 3, "impact": 3}, "treatment": "retain"});
+        let id =
+            id_of(&crate::helpers::body(app.post(&risks, &app.admin_token, &risk).await).await);
+        if operation_id == "risk_acceptance_delete" {
+            let res = app
+                .post(
+                    &format!("{risks}/{id}/acceptance"),
+                    &app.admin_token,
+                    &acceptance_body(),
+                )
+                .await;
+            assert_eq!(res.status(), 200);
+        }
+        path = path.replace("{risk_id}", &id);
+    }
     if path.contains("{evidence_id}") {
         // Archiving and reviewing change the evidence for good: give each case its own.
         let evidence_id = if matches!(operation_id, "evidence_delete" | "evidence_review") {
@@ -272,6 +298,11 @@ async fn concrete_path(
     path
 }
 
+fn acceptance_body() -> Value {
+    let expires = (chrono::Utc::now() + chrono::Duration::days(90)).date_naive();
+    json!({"justification": "Accepted for the walk", "expires_on": expires.to_string()})
+}
+
 async fn request_body(app: &TestApp, operation_id: &str) -> Option<Value> {
     let unique = uuid::Uuid::now_v7().simple().to_string();
     Some(match operation_id {
@@ -304,6 +335,17 @@ async fn request_body(app: &TestApp, operation_id: &str) -> Option<Value> {
             json!({"url": format!("http://127.0.0.1:9/{unique}"), "events": ["control.updated"]})
         }
         "webhook_update" => json!({"description": format!("updated {unique}")}),
+        "risk_create" => {
+            json!({"title": "Raised risk", "inherent": {"likelihood": 2, "impact": 2}})
+        }
+        "risk_update" => json!({"title": format!("Renamed {unique}")}),
+        "risk_acceptance_create" => acceptance_body(),
+        "risk_matrix_put" => {
+            let scale = json!([{"name": "Low"}, {"name": "Mid"}, {"name": "High"}]);
+            json!({"likelihood_levels": scale, "impact_levels": scale,
+                   "risk_levels": [{"name": "Acceptable"}, {"name": "Not acceptable"}],
+                   "grid": [[1, 1, 1], [1, 1, 1], [1, 1, 2]], "appetite": 1})
+        }
         _ => return None,
     })
 }

@@ -566,7 +566,8 @@ async fn the_statement_of_applicability_as_json_and_csv() {
             "status",
             "owner",
             "evidence_count",
-            "open_findings_count"
+            "open_findings_count",
+            "risks"
         ]
     );
     let rows: Vec<csv::StringRecord> = reader

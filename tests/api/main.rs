@@ -18,4 +18,5 @@ mod identity;
 mod openapi;
 mod readiness;
 mod risk_templates;
+mod risks;
 mod webhooks;

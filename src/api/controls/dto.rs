@@ -98,6 +98,8 @@ pub struct Control {
     /// The control's readiness score `s(c)` in 0–1 (formula version 1); null when not applicable.
     #[schema(minimum = 0.0, maximum = 1.0)]
     pub score: Option<f64>,
+    /// The risks (open and closed) this control treats, sorted.
+    pub risk_ids: Vec<String>,
     /// Incremented on every change; the `ETag` is `"<version>"`.
     pub version: i32,
     /// When it was created.
@@ -127,6 +129,7 @@ impl From<ControlView> for Control {
             evidence_count: view.stats.evidence_count,
             open_findings_count: view.stats.open_findings,
             score: view.score,
+            risk_ids: view.risks.into_iter().map(|r| r.id).collect(),
             version: c.version,
             created_at: c.created_at,
             updated_at: c.updated_at,

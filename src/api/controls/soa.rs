@@ -12,7 +12,7 @@ use crate::{
     },
     domain::control::{ControlKind, ControlStatus},
     error::{AppError, Result},
-    service::controls,
+    service::controls::{self, ControlView},
 };
 
 /// One row of the Statement of Applicability.
@@ -41,11 +41,20 @@ pub struct SoaEntry {
     pub evidence_count: i64,
     /// Linked open findings.
     pub open_findings_count: i64,
+    /// The risks (open and closed) it treats, sorted: why it is included.
+    pub risk_ids: Vec<String>,
+    /// Their refs, for the CSV.
+    #[serde(skip)]
+    pub risk_refs: Vec<String>,
 }
 
-impl From<Control> for SoaEntry {
-    fn from(control: Control) -> Self {
+impl From<ControlView> for SoaEntry {
+    fn from(view: ControlView) -> Self {
+        let risk_refs = view.risks.iter().map(|r| r.reference.clone()).collect();
+        let control = Control::from(view);
         Self {
+            risk_refs,
+            risk_ids: control.risk_ids,
             control_id: control.id,
             reference: control.reference,
             title: control.title,
@@ -76,7 +85,7 @@ pub struct StatementOfApplicability {
     pub items: Vec<SoaEntry>,
 }
 
-const SOA_CSV_HEADER: [&str; 9] = [
+const SOA_CSV_HEADER: [&str; 10] = [
     "ref",
     "title",
     "group",
@@ -86,6 +95,7 @@ const SOA_CSV_HEADER: [&str; 9] = [
     "owner",
     "evidence_count",
     "open_findings_count",
+    "risks",
 ];
 
 /// Whether the request asks for CSV (`Accept: text/csv`, and not JSON).
@@ -122,6 +132,7 @@ fn soa_csv(soa: &StatementOfApplicability) -> Result<Vec<u8>> {
                 e.owner.as_deref().unwrap_or(""),
                 &e.evidence_count.to_string(),
                 &e.open_findings_count.to_string(),
+                &e.risk_refs.join(";"),
             ])
             .map_err(AppError::internal)?;
     }
@@ -142,7 +153,7 @@ fn soa_csv(soa: &StatementOfApplicability) -> Result<Vec<u8>> {
         (status = 200, description = "The Statement of Applicability",
             content(
                 (StatementOfApplicability = "application/json"),
-                (String = "text/csv", example = "ref,title,group,applicable,justification,status,owner,evidence_count,open_findings_count\r\nA.5.1,Policies for information security,A.5,true,,implemented,ciso@example.com,2,0\r\n"),
+                (String = "text/csv", example = "ref,title,group,applicable,justification,status,owner,evidence_count,open_findings_count,risks\r\nA.5.1,Policies for information security,A.5,true,,implemented,ciso@example.com,2,0,R-1;R-4\r\n"),
             )),
     )
 )]
@@ -160,10 +171,7 @@ pub async fn soa_get(
         &path.item,
     )
     .await?;
-    let items = views
-        .into_iter()
-        .map(|view| SoaEntry::from(Control::from(view)))
-        .collect::<Vec<_>>();
+    let items = views.into_iter().map(SoaEntry::from).collect::<Vec<_>>();
     let soa = StatementOfApplicability {
         organization_id: path.org_id,
         framework: framework.key,

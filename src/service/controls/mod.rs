@@ -32,6 +32,7 @@ use crate::{
 use entity::{control, control_evidence, framework, requirement};
 
 mod adoption;
+pub mod risks;
 use adoption::ensure_adopted;
 pub use adoption::{Adoption, adopt_in, get_adopted, list_adopted};
 
@@ -41,6 +42,8 @@ pub struct ControlView {
     pub control: control::Model,
     pub stats: ControlStats,
     pub score: Option<f64>,
+    /// The risks (open and closed) it treats, by risk id.
+    pub risks: Vec<risks::LinkedRisk>,
 }
 
 /// A control with its stats and score.
@@ -50,6 +53,7 @@ fn view_of(control: control::Model, stats: ControlStats) -> Result<ControlView> 
         control,
         stats,
         score,
+        risks: Vec::new(),
     })
 }
 
@@ -165,6 +169,7 @@ pub async fn create_custom<C: ConnectionTrait>(
         score: stats::score(new.status, true, &ControlStats::default()),
         control: created,
         stats: ControlStats::default(),
+        risks: Vec::new(),
     })
 }
 
@@ -261,8 +266,10 @@ pub async fn list_at(
     )
     .await?;
     let stats = stats::org_stats(db_conn, cache, org_id, version).await?;
+    let mut items = views_from(rows.items, &stats)?;
+    risks::attach(db_conn, &mut items).await?;
     let page = Page {
-        items: views_from(rows.items, &stats)?,
+        items,
         next_after: rows.next_after,
     };
     Ok((page, stats.fresh_until))
@@ -292,7 +299,9 @@ pub async fn get(
     let (_, version) = authz::authorize_versioned(db_conn, principal, org_id, Action::Read).await?;
     let model = find(db_conn, org_id, control_id).await?;
     let stats = stats::org_stats(db_conn, cache, org_id, version).await?;
-    views_from(vec![model], &stats)?
+    let mut views = views_from(vec![model], &stats)?;
+    risks::attach(db_conn, &mut views).await?;
+    views
         .pop()
         .ok_or_else(|| AppError::internal("control view missing"))
 }
@@ -349,6 +358,9 @@ pub async fn update(
     };
     check_applicability(current.kind, applicable, justification.as_deref())
         .map_err(|(field, message)| AppError::invalid(field, message))?;
+    if current.applicable && !applicable {
+        risks::refuse_if_treating(&txn, control_id).await?;
+    }
 
     let mut changes = Changes::new();
     changes.track("status", &current.status, &status);
@@ -358,8 +370,11 @@ pub async fn update(
     changes.track("due_date", &current.due_date, &due_date);
     changes.track("notes", &current.notes, &notes);
     if changes.is_empty() {
+        let mut views = [view_of(current, stats)?];
+        risks::attach(&txn, &mut views).await?;
         txn.commit().await?;
-        return view_of(current, stats);
+        let [view] = views;
+        return Ok(view);
     }
     let mut active = current.clone().into_active_model();
     active.status = Set(status);
@@ -376,7 +391,9 @@ pub async fn update(
         .filter(control::Column::OrganizationId.eq(org_id))
         .filter(control::Column::Version.eq(current.version))
         .into_query();
-    let view = view_of(active.try_into_model()?, stats)?;
+    let mut views = [view_of(active.try_into_model()?, stats)?];
+    risks::attach(&txn, &mut views).await?;
+    let [view] = views;
     changes::update_and_record(
         &txn,
         update,
@@ -413,7 +430,9 @@ pub async fn statement_of_applicability(
     ensure_adopted(db_conn, org_id, key).await?;
     let controls = ordered_controls(db_conn, org_id, key).await?;
     let stats = stats::org_stats(db_conn, cache, org_id, version).await?;
-    Ok((framework, views_from(controls, &stats)?))
+    let mut views = views_from(controls, &stats)?;
+    risks::attach(db_conn, &mut views).await?;
+    Ok((framework, views))
 }
 
 /// An adopted framework's controls in the standard's order, custom controls last (one query).
