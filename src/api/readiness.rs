@@ -15,7 +15,10 @@ use crate::{
         rendered::{Rendered, cached_response},
         responses::path_of,
     },
-    domain::readiness::{BlockerKind, FORMULA_VERSION, Level},
+    domain::readiness::{
+        BlockerKind, FORMULA_V1, FORMULA_VERSION, Level,
+        risk::{LevelCount, RiskSection},
+    },
     error::{AppError, Result},
     page_schema,
     service::{
@@ -153,16 +156,23 @@ impl From<GroupReport> for GroupScore {
     }
 }
 
-/// Something that stands between the framework and `ready`.
+/// Something that stands between the framework and `ready`: about a control, a risk or an asset.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Blocker {
     /// What kind of blocker.
     pub kind: BlockerKind,
-    /// The control concerned.
-    pub control_id: String,
-    /// Its reference.
+    /// The control concerned; null for the risk kinds (formula version 2).
+    pub control_id: Option<String>,
+    /// The control's reference (`A.8.12`), or the risk's (`R-3`) for the risk kinds; null for
+    /// `asset_not_risk_assessed`.
     #[serde(rename = "ref")]
-    pub reference: String,
+    pub reference: Option<String>,
+    /// For the risk kinds except `asset_not_risk_assessed`: the risk.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub risk_id: Option<String>,
+    /// For `asset_not_risk_assessed`: the asset.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub asset_id: Option<String>,
     /// For `major_nonconformity`: the finding.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub finding_id: Option<String>,
@@ -183,16 +193,103 @@ pub struct ReadinessReport {
     pub score: f64,
     /// `ready`, `at_risk` or `not_ready`.
     pub level: Level,
-    /// The formula's version (1).
+    /// The formula's version: 2, or 1 when asked for with `formula_version=1`.
+    #[schema(minimum = 1, maximum = 2, example = 2)]
     pub formula_version: i32,
     /// When it was computed.
     pub computed_at: DateTime<Utc>,
     /// The counts behind the score.
     pub counts: ReadinessCounts,
+    /// The risk register's part (formula version 2; absent in version 1).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub risk: Option<ReadinessRisk>,
     /// Per-group scores, in the standard's order.
     pub groups: Vec<GroupScore>,
-    /// What blocks `ready`.
+    /// What blocks `ready`: the controls' blockers in the standard's order, then the risk
+    /// register's.
     pub blockers: Vec<Blocker>,
+}
+
+/// Open risks at one level of the organization's risk matrix.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RiskLevelCount {
+    /// The risk level (1-based, lowest first).
+    #[schema(minimum = 1, example = 3)]
+    pub level: i16,
+    /// Its name in the matrix.
+    #[schema(example = "High")]
+    pub name: String,
+    /// Open risks at that level.
+    pub count: u64,
+}
+
+/// Open risks per treatment.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct RiskTreatmentCounts {
+    pub undecided: u64,
+    pub modify: u64,
+    pub retain: u64,
+    pub avoid: u64,
+    pub share: u64,
+}
+
+/// The risk register's part of a report (formula version 2): counts over open risks and over
+/// in-scope, active assets.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReadinessRisk {
+    /// The highest acceptable risk level of the matrix.
+    #[schema(minimum = 1, example = 2)]
+    pub appetite: i16,
+    /// Its name.
+    #[schema(example = "Medium")]
+    pub appetite_name: String,
+    /// Open risks.
+    pub open_risks: u64,
+    /// Open risks per inherent level, every level of the matrix listed.
+    pub by_inherent_level: Vec<RiskLevelCount>,
+    /// Open risks per residual level, every level of the matrix listed.
+    pub by_residual_level: Vec<RiskLevelCount>,
+    /// Open risks whose residual level is above appetite.
+    pub above_appetite: u64,
+    /// Open risks per treatment.
+    pub by_treatment: RiskTreatmentCounts,
+    /// Active assets in scope.
+    pub assets_in_scope: u64,
+    /// Of those, assets with no risk assessed in the last 12 months.
+    pub assets_without_assessment: u64,
+}
+
+impl From<&RiskSection> for ReadinessRisk {
+    fn from(r: &RiskSection) -> Self {
+        let levels = |counts: &[LevelCount]| {
+            counts
+                .iter()
+                .map(|c| RiskLevelCount {
+                    level: c.level,
+                    name: c.name.clone(),
+                    count: c.count,
+                })
+                .collect()
+        };
+        let t = &r.by_treatment;
+        Self {
+            appetite: r.appetite,
+            appetite_name: r.appetite_name.clone(),
+            open_risks: r.open_risks,
+            by_inherent_level: levels(&r.by_inherent_level),
+            by_residual_level: levels(&r.by_residual_level),
+            above_appetite: r.above_appetite,
+            by_treatment: RiskTreatmentCounts {
+                undecided: t.undecided,
+                modify: t.modify,
+                retain: t.retain,
+                avoid: t.avoid,
+                share: t.share,
+            },
+            assets_in_scope: r.assets_in_scope,
+            assets_without_assessment: r.assets_without_assessment,
+        }
+    }
 }
 
 impl From<&Report> for ReadinessReport {
@@ -202,9 +299,10 @@ impl From<&Report> for ReadinessReport {
             framework_name: r.framework.name.clone(),
             score: r.assessment.score,
             level: r.assessment.level,
-            formula_version: FORMULA_VERSION,
+            formula_version: r.formula_version,
             computed_at: r.computed_at,
             counts: r.counts.clone().into(),
+            risk: r.risk.as_ref().map(ReadinessRisk::from),
             groups: r.groups.iter().cloned().map(GroupScore::from).collect(),
             blockers: r
                 .assessment
@@ -216,6 +314,8 @@ impl From<&Report> for ReadinessReport {
                     reference: b.reference.clone(),
                     finding_id: b.finding_id.clone(),
                     evidence_id: b.evidence_id.clone(),
+                    risk_id: b.risk_id.clone(),
+                    asset_id: b.asset_id.clone(),
                 })
                 .collect(),
         }
@@ -253,6 +353,9 @@ pub struct ReadinessSnapshot {
     pub counts: ReadinessCounts,
     /// The group scores then.
     pub groups: Vec<GroupScore>,
+    /// The risk register's part then (formula version 2).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub risk: Option<ReadinessRisk>,
 }
 
 impl TryFrom<entity::readiness_snapshot::Model> for ReadinessSnapshot {
@@ -274,6 +377,7 @@ impl TryFrom<entity::readiness_snapshot::Model> for ReadinessSnapshot {
             computed_at: s.computed_at,
             counts: details.counts.into(),
             groups: details.groups.into_iter().map(GroupScore::from).collect(),
+            risk: details.risk.as_ref().map(ReadinessRisk::from),
         })
     }
 }
@@ -302,13 +406,24 @@ pub async fn readiness_list(ctx: Ctx, org: OrgPath) -> Result<HttpResponse> {
     Ok(HttpResponse::Ok().json(ReadinessSummaryList { items }))
 }
 
+/// Which formula a report is computed with.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct FormulaQuery {
+    /// The formula's version: 2 (the default) or 1 (without the risk register, as older
+    /// snapshots were computed).
+    #[param(minimum = 1, maximum = 2, example = 2)]
+    pub formula_version: Option<i32>,
+}
+
 /// Readiness of one framework, explained.
 ///
-/// The score (formula version 1), the level, the counts behind them, per-group scores and the
-/// blockers with the ids of the controls, findings and evidence concerned.
+/// The score (formula version 2, or 1 with `formula_version=1`), the level, the counts behind
+/// them, the risk register's part, per-group scores and the blockers with the ids of the
+/// controls, findings, evidence, risks and assets concerned.
 #[utoipa::path(
     tag = "readiness",
-    params(OrgPath, ("key" = String, Path, description = KEY, example = "iso27001-2022")),
+    params(OrgPath, ("key" = String, Path, description = KEY, example = "iso27001-2022"), FormulaQuery),
     responses(
         (status = 200, description = "The readiness report", body = ReadinessReport),
     )
@@ -318,11 +433,18 @@ pub async fn readiness_get(
     ctx: Ctx,
     req: HttpRequest,
     path: OrgItemPath<String>,
+    query: web::Query<FormulaQuery>,
 ) -> Result<HttpResponse> {
+    let formula = match query.formula_version {
+        None => FORMULA_VERSION,
+        Some(v) if v == FORMULA_VERSION || v == FORMULA_V1 => v,
+        Some(_) => return Err(AppError::bad_request("formula_version", "must be 1 or 2")),
+    };
     let (org_id, key) = (path.org_id, path.item);
     let version = authz::readable_version(&ctx.db, &ctx.principal, &org_id).await?;
     cached_response(&ctx.cache, &req, &org_id, version, async || {
-        let report = readiness::report_at(&ctx.db, &ctx.cache, &org_id, &key, version).await?;
+        let report =
+            readiness::report_in(&ctx.db, &ctx.cache, &org_id, &key, version, formula).await?;
         let body = serde_json::to_vec(&ReadinessReport::from(report.as_ref()))
             .map_err(AppError::internal)?;
         let rendered = Rendered {

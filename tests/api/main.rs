@@ -17,6 +17,7 @@ mod helpers;
 mod identity;
 mod openapi;
 mod readiness;
+mod risk_readiness;
 mod risk_templates;
 mod risks;
 mod webhooks;

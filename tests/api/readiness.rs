@@ -167,7 +167,34 @@ async fn a_known_organization_scores_exactly() {
     // Σ s(c) = 1 + 0.5 + 0.25 + 0.5 + 0 + 0.5 + 1 + 1 + 1 + 0.1 + 0.5 + 0.5 = 6.85 over N = 122
     assert_eq!(report["score"], 5.6, "100 × 6.85 / 122 = 5.61…");
     assert_eq!(report["level"], "not_ready");
-    assert_eq!(report["formula_version"], 1);
+    assert_eq!(report["formula_version"], 2);
+    // No risk register yet: the risk part is empty and changes nothing.
+    assert_eq!(report["risk"]["open_risks"], 0);
+    assert_eq!(report["risk"]["assets_in_scope"], 0);
+}
+
+#[tokio::test]
+async fn formula_version_1_is_still_computed_on_request() {
+    let app = TestApp::spawn().await;
+    let Known { org, report, .. } = known(&app).await;
+    let path = format!("/api/v1/organizations/{}/readiness/iso27001-2022", org.id);
+    let v1 = body(
+        app.get(&format!("{path}?formula_version=1"), &org.auditor.token)
+            .await,
+    )
+    .await;
+    assert_eq!(v1["formula_version"], 1);
+    assert_eq!(
+        (&v1["score"], &v1["level"]),
+        (&report["score"], &report["level"])
+    );
+    assert!(v1.get("risk").is_none(), "version 1 has no risk part");
+    for bad in ["3", "0", "two"] {
+        let res = app
+            .get(&format!("{path}?formula_version={bad}"), &org.auditor.token)
+            .await;
+        assert_eq!(res.status(), 400, "formula_version={bad}");
+    }
 }
 
 #[tokio::test]

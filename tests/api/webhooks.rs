@@ -947,7 +947,7 @@ async fn readiness_changes_fire_only_when_a_score_or_level_moves() {
     assert_eq!(data["score"], now["score"]);
     assert!(data["score"].as_f64().unwrap() > 0.0);
     assert_eq!(data["level"], now["level"]);
-    assert_eq!(data["formula_version"], 1);
+    assert_eq!(data["formula_version"], 2);
     tokio::time::sleep(Duration::from_millis(600)).await;
     assert_eq!(receiver.count(), 3, "{:?}", types(receiver.all()));
 }

@@ -1,5 +1,12 @@
-//! Readiness reports (formula version 1): facts gathered with a bounded number of aggregate
-//! queries, scored by `domain::readiness`, summarized, explained and kept as history.
+//! Readiness reports (formula version 2, version 1 on request): facts gathered with a bounded
+//! number of aggregate queries, scored by `domain::readiness`, summarized and explained.
+
+mod risk;
+mod snapshots;
+
+pub use snapshots::{
+    SnapshotDetails, details, history, period_key, snapshot_now, take_scheduled_snapshots,
+};
 
 use std::{
     collections::{BTreeMap, HashMap, HashSet},
@@ -8,8 +15,8 @@ use std::{
 
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, sea_query::OnConflict,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect,
 };
 use serde::{Deserialize, Serialize};
 
@@ -21,22 +28,21 @@ use crate::{
         evidence::ReviewStatus,
         finding::FindingType,
         principal::Principal,
-        readiness::{self, Assessment, ControlFacts, ControlInput, FORMULA_VERSION},
+        readiness::{
+            self, Assessment, ControlFacts, ControlInput, FORMULA_V1, FORMULA_VERSION,
+            risk::RiskSection,
+        },
         role::Action,
     },
     error::{AppError, Result},
-    service::{
-        authz, controls,
-        page::{Page, PageRequest},
-        stats,
-    },
+    service::{authz, controls, stats},
     store::db,
     store::{
         self,
         stats::{ControlStats, Scope},
     },
 };
-use entity::{control, framework, organization_framework, readiness_snapshot};
+use entity::{control, framework, organization_framework};
 
 /// Applicable controls per status.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -86,8 +92,12 @@ pub struct Report {
     /// Until when the report holds without any change to the data: the next moment evidence
     /// expires or enters its last 30 days (at most [`CACHE_MINUTES`] ahead).
     pub fresh_until: DateTime<Utc>,
+    /// The formula's version: [`FORMULA_VERSION`], or [`FORMULA_V1`] when asked for.
+    pub formula_version: i32,
     pub assessment: Assessment,
     pub counts: Counts,
+    /// The risk register's part (formula version 2).
+    pub risk: Option<RiskSection>,
     pub groups: Vec<GroupReport>,
 }
 
@@ -210,11 +220,13 @@ async fn detail<C: ConnectionTrait>(
     Ok(detail)
 }
 
-/// Computes a framework's report: the score, the counts, and the blockers with their ids.
+/// Computes a framework's report in formula version `formula` (1 or 2): the score, the counts,
+/// the blockers with their ids and, in version 2, the risk section.
 async fn compute<C: ConnectionTrait>(
     conn: &C,
     org_id: &str,
     framework: framework::Model,
+    formula: i32,
 ) -> Result<Report> {
     let now = db::now();
     let key = framework.key.clone();
@@ -233,14 +245,27 @@ async fn compute<C: ConnectionTrait>(
             input(c, facts, &stats, &mut detail)
         })
         .collect();
-    let assessment = readiness::assess(&inputs);
+    let (assessment, risk) = if formula == FORMULA_V1 {
+        (readiness::assess(&inputs), None)
+    } else {
+        let today = now.date_naive();
+        let risk = readiness::risk::assess_risks(&risk::input(conn, org_id).await?, today);
+        // Due dates, reviews, acceptances and the twelve-month assessment window move at
+        // midnight (UTC) without any write.
+        if let Some(midnight) = today.succ_opt().and_then(|d| d.and_hms_opt(0, 0, 0)) {
+            fresh_until = fresh_until.min(midnight.and_utc());
+        }
+        (readiness::assess_v2(&inputs, &risk), Some(risk.section))
+    };
     let groups = group_reports(&framework, &assessment)?;
     Ok(Report {
         framework,
         computed_at: now,
         fresh_until,
+        formula_version: formula,
         assessment,
         counts,
+        risk,
         groups,
     })
 }
@@ -328,7 +353,8 @@ fn group_reports(
 pub const CACHE_MINUTES: i64 = 10;
 /// The report for one adopted framework at `version` (the organization's data version, read
 /// with the caller's authorization): the cached one when it still holds, else a new one, computed
-/// (six queries) and cached. A change that lands meanwhile moves the version past the entry.
+/// (six queries, five more for the risk part) and cached. A change that lands meanwhile moves
+/// the version past the entry.
 pub async fn report_at(
     db_conn: &DatabaseConnection,
     cache: &Cache,
@@ -336,10 +362,27 @@ pub async fn report_at(
     key: &str,
     version: i64,
 ) -> Result<Arc<Report>> {
+    report_in(db_conn, cache, org_id, key, version, FORMULA_VERSION).await
+}
+
+/// [`report_at`] in formula version `formula` (1 or 2).
+pub async fn report_in(
+    db_conn: &DatabaseConnection,
+    cache: &Cache,
+    org_id: &str,
+    key: &str,
+    version: i64,
+    formula: i32,
+) -> Result<Arc<Report>> {
+    let cache_key = if formula == FORMULA_V1 {
+        format!("v1:{key}")
+    } else {
+        key.to_owned()
+    };
     cache
-        .get_or_compute(org_id, key, version, async || {
+        .get_or_compute(org_id, &cache_key, version, async || {
             let framework = adopted_framework(db_conn, org_id, key).await?;
-            let report = compute(db_conn, org_id, framework).await?;
+            let report = compute(db_conn, org_id, framework, formula).await?;
             let fresh_until = report.fresh_until;
             Ok((report, fresh_until))
         })
@@ -387,208 +430,4 @@ async fn reports_at(
         out.push(report_at(db_conn, cache, org_id, &key, version).await?);
     }
     Ok(out)
-}
-
-/// What a snapshot keeps besides score and level.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct SnapshotDetails {
-    pub counts: Counts,
-    pub groups: Vec<GroupReport>,
-}
-
-fn snapshot_row(
-    org_id: &str,
-    report: &Report,
-    trigger: &str,
-    period: Option<String>,
-    created_by: &str,
-) -> Result<readiness_snapshot::ActiveModel> {
-    let details = SnapshotDetails {
-        counts: report.counts.clone(),
-        groups: report.groups.clone(),
-    };
-    Ok(readiness_snapshot::ActiveModel {
-        id: Set(db::new_id()),
-        organization_id: Set(org_id.to_owned()),
-        framework_key: Set(report.framework.key.clone()),
-        score: Set(report.assessment.score),
-        level: Set(report.assessment.level),
-        formula_version: Set(FORMULA_VERSION),
-        details: Set(serde_json::to_string(&details).map_err(AppError::internal)?),
-        trigger: Set(trigger.to_owned()),
-        period: Set(period),
-        created_by: Set(created_by.to_owned()),
-        computed_at: Set(report.computed_at),
-    })
-}
-
-/// Takes a snapshot now (editors and admins).
-pub async fn snapshot_now(
-    db_conn: &DatabaseConnection,
-    principal: &Principal,
-    org_id: &str,
-    key: &str,
-) -> Result<readiness_snapshot::Model> {
-    authz::authorize(db_conn, principal, org_id, Action::ChangeControls).await?;
-    let framework = adopted_framework(db_conn, org_id, key).await?;
-    let report = compute(db_conn, org_id, framework).await?;
-    let row = snapshot_row(org_id, &report, "manual", None, &principal.actor())?;
-    let txn = db::begin_write(db_conn).await?;
-    let saved = readiness_snapshot::Entity::insert(row)
-        .exec_with_returning(&txn)
-        .await?;
-    crate::service::audit::record(
-        &txn,
-        principal,
-        crate::service::audit::AuditRecord {
-            organization_id: Some(org_id),
-            action: "readiness.snapshot_taken",
-            entity_type: "readiness_snapshot",
-            entity_id: &saved.id,
-            changes: crate::service::audit::Changes::new()
-                .created("framework", &saved.framework_key)
-                .created("score", &saved.score)
-                .created("level", &saved.level),
-        },
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(saved)
-}
-
-/// Stored snapshots of one framework, oldest first, within `from`–`to`.
-pub async fn history(
-    db_conn: &DatabaseConnection,
-    principal: &Principal,
-    org_id: &str,
-    key: &str,
-    from: Option<DateTime<Utc>>,
-    to: Option<DateTime<Utc>>,
-    page: &PageRequest,
-) -> Result<Page<readiness_snapshot::Model>> {
-    use readiness_snapshot::Column;
-    authz::authorize(db_conn, principal, org_id, Action::Read).await?;
-    adopted_framework(db_conn, org_id, key).await?;
-    let mut query = readiness_snapshot::Entity::find()
-        .filter(Column::OrganizationId.eq(org_id))
-        .filter(Column::FrameworkKey.eq(key));
-    if let Some(from) = from {
-        query = query.filter(Column::ComputedAt.gte(from));
-    }
-    if let Some(to) = to {
-        query = query.filter(Column::ComputedAt.lte(to));
-    }
-    if let Some(after) = &page.after {
-        let (at, id) = after
-            .split_once('|')
-            .ok_or_else(|| AppError::bad_request("cursor", "is not a cursor of this list"))?;
-        let at: DateTime<Utc> = at
-            .parse()
-            .map_err(|_| AppError::bad_request("cursor", "is not a cursor of this list"))?;
-        query = query.filter(
-            sea_orm::Condition::any()
-                .add(Column::ComputedAt.gt(at))
-                .add(
-                    sea_orm::Condition::all()
-                        .add(Column::ComputedAt.eq(at))
-                        .add(Column::Id.gt(id)),
-                ),
-        );
-    }
-    let rows = query
-        .order_by_asc(Column::ComputedAt)
-        .order_by_asc(Column::Id)
-        .limit(page.fetch())
-        .all(db_conn)
-        .await?;
-    Ok(Page::from_rows(rows, page, |s| {
-        format!("{}|{}", s.computed_at.to_rfc3339(), s.id)
-    }))
-}
-
-/// The period a scheduled snapshot belongs to: the start of the interval, in seconds.
-pub fn period_key(now: DateTime<Utc>, interval_seconds: u64) -> String {
-    let interval = i64::try_from(interval_seconds.max(1)).unwrap_or(i64::MAX);
-    let start = now.timestamp().div_euclid(interval) * interval;
-    format!("{interval}s:{start}")
-}
-
-/// Stores the current period's snapshot of every adopted framework that has none yet. A
-/// unique index on the period makes concurrent replicas store one, not several.
-pub async fn take_scheduled_snapshots(
-    db_conn: &DatabaseConnection,
-    interval_seconds: u64,
-) -> Result<usize> {
-    let now = db::now();
-    let period = period_key(now, interval_seconds);
-    let adopted = organization_framework::Entity::find().all(db_conn).await?;
-    let done: Vec<(String, String)> = readiness_snapshot::Entity::find()
-        .select_only()
-        .column(readiness_snapshot::Column::OrganizationId)
-        .column(readiness_snapshot::Column::FrameworkKey)
-        .filter(readiness_snapshot::Column::Period.eq(period.as_str()))
-        .into_tuple()
-        .all(db_conn)
-        .await?;
-    let frameworks: HashMap<String, framework::Model> = framework::Entity::find()
-        .all(db_conn)
-        .await?
-        .into_iter()
-        .map(|f| (f.key.clone(), f))
-        .collect();
-    let mut stored = 0;
-    for a in adopted {
-        if done.contains(&(a.organization_id.clone(), a.framework_key.clone())) {
-            continue;
-        }
-        let Some(framework) = frameworks.get(&a.framework_key).cloned() else {
-            continue;
-        };
-        let report = compute(db_conn, &a.organization_id, framework).await?;
-        let row = snapshot_row(
-            &a.organization_id,
-            &report,
-            "scheduled",
-            Some(period.clone()),
-            "system",
-        )?;
-        let result = readiness_snapshot::Entity::insert(row)
-            .on_conflict(
-                OnConflict::columns([
-                    readiness_snapshot::Column::OrganizationId,
-                    readiness_snapshot::Column::FrameworkKey,
-                    readiness_snapshot::Column::Period,
-                ])
-                .do_nothing()
-                .to_owned(),
-            )
-            .exec_without_returning(db_conn)
-            .await?;
-        stored += usize::try_from(result).unwrap_or(0);
-    }
-    Ok(stored)
-}
-
-/// Reads a snapshot's details.
-pub fn details(snapshot: &readiness_snapshot::Model) -> Result<SnapshotDetails> {
-    serde_json::from_str(&snapshot.details).map_err(AppError::internal)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::period_key;
-    use chrono::TimeZone;
-
-    #[test]
-    fn periods() {
-        let at = |h: u32, m: u32| {
-            chrono::Utc
-                .with_ymd_and_hms(2026, 11, 26, h, m, 0)
-                .single()
-                .unwrap_or_default()
-        };
-        assert_eq!(period_key(at(0, 0), 86_400), period_key(at(23, 59), 86_400));
-        assert_ne!(period_key(at(0, 0), 3600), period_key(at(1, 0), 3600));
-        assert!(period_key(at(10, 0), 86_400).starts_with("86400s:"));
-    }
 }

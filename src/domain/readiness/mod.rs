@@ -1,14 +1,23 @@
-//! The readiness formula (version 1, see docs/readiness.md): per-control scores, framework and group
-//! scores, the readiness level and the blockers. Pure: the service gathers the facts.
+//! The readiness formula (see docs/readiness.md): per-control scores, framework and group scores,
+//! the readiness level and the blockers (version 1), and version 2's risk part (`risk`). Pure:
+//! the service gathers the facts.
+
+pub mod risk;
+
+use std::collections::HashSet;
 
 pub use entity::values::Level;
 
 use crate::domain::wire::wire_enum;
 
 use crate::domain::control::{ControlKind, ControlStatus};
+use risk::{RiskAssessment, RiskBlocker, clause_held_back_by};
 
-/// The version of the formula below.
-pub const FORMULA_VERSION: i32 = 1;
+/// The version of the formula reports use: version 1 and the risk part.
+pub const FORMULA_VERSION: i32 = 2;
+/// The first version, without the risk part: still computed on request, and the version of
+/// older snapshots.
+pub const FORMULA_V1: i32 = 1;
 
 /// Implementation credit `I(c)`.
 pub fn implementation_credit(status: ControlStatus) -> f64 {
@@ -80,6 +89,17 @@ wire_enum!(
         ExpiredEvidence => "expired_evidence",
         /// A not-applicable control without a justification.
         MissingJustification => "missing_justification",
+        /// An in-scope, active asset with no risk assessed in the last 12 months (version 2).
+        AssetNotRiskAssessed => "asset_not_risk_assessed",
+        /// An open risk above appetite whose treatment is `undecided` (version 2).
+        RiskUntreated => "risk_untreated",
+        /// An open risk treated by `modify` with a planned control not implemented past its
+        /// `treatment_due` (version 2).
+        RiskTreatmentIncomplete => "risk_treatment_incomplete",
+        /// An open risk above appetite, `retain`ed without a valid acceptance (version 2).
+        RiskAcceptanceMissing => "risk_acceptance_missing",
+        /// An open risk past its `review_due` (version 2).
+        RiskReviewOverdue => "risk_review_overdue",
     }
 );
 
@@ -98,14 +118,30 @@ pub struct ControlInput {
     pub open_major_finding_ids: Vec<String>,
 }
 
-/// One blocker.
+/// One blocker: about a control (with its ref), a risk (with its ref) or an asset.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Blocker {
     pub kind: BlockerKind,
-    pub control_id: String,
-    pub reference: String,
+    pub control_id: Option<String>,
+    pub reference: Option<String>,
     pub finding_id: Option<String>,
     pub evidence_id: Option<String>,
+    pub risk_id: Option<String>,
+    pub asset_id: Option<String>,
+}
+
+impl From<&RiskBlocker> for Blocker {
+    fn from(b: &RiskBlocker) -> Self {
+        Self {
+            kind: b.kind,
+            control_id: None,
+            reference: b.reference.clone(),
+            finding_id: None,
+            evidence_id: None,
+            risk_id: b.risk_id.clone(),
+            asset_id: b.asset_id.clone(),
+        }
+    }
 }
 
 /// The score of one group.
@@ -156,10 +192,12 @@ pub fn assess(controls: &[ControlInput]) -> Assessment {
     let blocker =
         |kind, c: &ControlInput, finding_id: Option<String>, evidence_id: Option<String>| Blocker {
             kind,
-            control_id: c.id.clone(),
-            reference: c.reference.clone(),
+            control_id: Some(c.id.clone()),
+            reference: Some(c.reference.clone()),
             finding_id,
             evidence_id,
+            risk_id: None,
+            asset_id: None,
         };
     for c in controls {
         for finding in &c.open_major_finding_ids {
@@ -217,6 +255,39 @@ pub fn assess(controls: &[ControlInput]) -> Assessment {
         groups,
         blockers,
     }
+}
+
+/// Formula version 2: version 1 over the controls with the risk part. A clause that an open
+/// risk blocker of its kind holds back (`risk::clause_held_back_by`) counts as `in_progress`
+/// even when recorded `implemented`; the risk blockers follow the controls' blockers; `ready`
+/// needs none of them.
+pub fn assess_v2(controls: &[ControlInput], risk: &RiskAssessment) -> Assessment {
+    let open: HashSet<BlockerKind> = risk.blockers.iter().map(|b| b.kind).collect();
+    let held_back = |c: &ControlInput| {
+        c.kind == ControlKind::Clause
+            && c.facts.status == ControlStatus::Implemented
+            && clause_held_back_by(&c.reference)
+                .iter()
+                .any(|kind| open.contains(kind))
+    };
+    let adjusted: Vec<ControlInput> = controls
+        .iter()
+        .map(|c| {
+            let mut c = c.clone();
+            if held_back(&c) {
+                c.facts.status = ControlStatus::InProgress;
+            }
+            c
+        })
+        .collect();
+    let mut assessment = assess(&adjusted);
+    assessment
+        .blockers
+        .extend(risk.blockers.iter().map(Blocker::from));
+    if !risk.blockers.is_empty() && assessment.level == Level::Ready {
+        assessment.level = Level::AtRisk;
+    }
+    assessment
 }
 
 #[cfg(test)]
@@ -448,7 +519,7 @@ mod tests {
             .map(|b| {
                 (
                     b.kind,
-                    b.reference.as_str(),
+                    b.reference.as_deref().unwrap_or_default(),
                     b.finding_id.as_deref(),
                     b.evidence_id.as_deref(),
                 )
@@ -465,5 +536,46 @@ mod tests {
             ]
         );
         assert_eq!(a.level, Level::NotReady);
+    }
+
+    #[test]
+    fn version_2_holds_clauses_back_and_blocks_ready() {
+        use risk::{RiskAssessment, RiskBlocker, RiskInput, assess_risks};
+        let done = || facts(Implemented, true, false, false);
+        let controls = vec![
+            control("6.1.2", "6", ControlKind::Clause, done()),
+            control("6.1.3", "6", ControlKind::Clause, done()),
+            control("A.5.1", "A.5", ControlKind::Control, done()),
+            control("A.5.2", "A.5", ControlKind::Control, done()),
+        ];
+        let today = chrono::NaiveDate::MIN;
+        let clean = assess_risks(&RiskInput::default(), today);
+        let a = assess_v2(&controls, &clean);
+        assert_eq!((a.score, a.level), (100.0, Level::Ready));
+
+        let unassessed = RiskAssessment {
+            blockers: vec![RiskBlocker {
+                kind: BlockerKind::AssetNotRiskAssessed,
+                risk_id: None,
+                reference: None,
+                asset_id: Some("a-1".into()),
+            }],
+            ..clean
+        };
+        let a = assess_v2(&controls, &unassessed);
+        // 6.1.2 counts as in progress: (0.5 + 1 + 1 + 1) / 4.
+        assert_eq!((a.score, a.level), (87.5, Level::AtRisk));
+        let kinds: Vec<(BlockerKind, Option<&str>)> = a
+            .blockers
+            .iter()
+            .map(|b| (b.kind, b.reference.as_deref().or(b.asset_id.as_deref())))
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                (BlockerKind::ClauseNotImplemented, Some("6.1.2")),
+                (BlockerKind::AssetNotRiskAssessed, Some("a-1")),
+            ]
+        );
     }
 }
