@@ -174,6 +174,8 @@ async fn a_new_matrix_recomputes_the_levels_of_existing_risks() {
         (Some(3), Some("High"))
     );
     assert_eq!(now["above_appetite"], true);
+    assert_eq!(now["inherent"]["level"], 3);
+    assert_eq!(now["version"], 2, "both ratings recomputed, one new version");
     let same = app
         .get_json(&risk_path(&org, &untouched), &org.viewer.token)
         .await;
