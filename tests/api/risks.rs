@@ -175,7 +175,10 @@ async fn a_new_matrix_recomputes_the_levels_of_existing_risks() {
     );
     assert_eq!(now["above_appetite"], true);
     assert_eq!(now["inherent"]["level"], 3);
-    assert_eq!(now["version"], 2, "both ratings recomputed, one new version");
+    assert_eq!(
+        now["version"], 2,
+        "both ratings recomputed, one new version"
+    );
     let same = app
         .get_json(&risk_path(&org, &untouched), &org.viewer.token)
         .await;
