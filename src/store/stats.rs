@@ -122,8 +122,9 @@ pub async fn control_stats<C: ConnectionTrait>(
     Ok(stats)
 }
 
-/// One control of the organization with its stats, in one statement (what a change to the
-/// control reads inside its transaction); `None` when the organization has no such control.
+/// One control of the organization with its stats and the risks linking it (`(risk id, ref
+/// number)`, by risk id), in one statement (what a change to the control reads inside its
+/// transaction); `None` when the organization has no such control.
 /// On PostgreSQL the control's row stays locked until the transaction ends, so that concurrent
 /// changes of one control take turns (SQLite writers take turns for the whole database); the
 /// lock lets rows that refer to the control be inserted meanwhile (`NO KEY`).
@@ -132,26 +133,30 @@ pub async fn control_with_stats<C: ConnectionTrait>(
     org_id: &str,
     control_id: &str,
     now: DateTime<Utc>,
-) -> Result<Option<(control::Model, ControlStats)>> {
+) -> Result<Option<(control::Model, ControlStats, Vec<(String, i32)>)>> {
     let backend = conn.get_database_backend();
-    let lock = if backend == DbBackend::Postgres {
-        " FOR NO KEY UPDATE OF c"
+    let (lock, aggregate) = if backend == DbBackend::Postgres {
+        (" FOR NO KEY UPDATE OF c", "string_agg")
     } else {
-        ""
+        ("", "group_concat")
     };
     // Aggregates without GROUP BY: always one row each, zero counts and null sums when nothing
     // is linked.
     let sql = format!(
         "SELECT c.*, e.n AS stats_evidence, e.a AS stats_valid, e.b AS stats_expired, \
-         f.n AS stats_findings, f.a AS stats_major, f.b AS stats_minor \
+         f.n AS stats_findings, f.a AS stats_major, f.b AS stats_minor, r.ids AS stats_risks \
          FROM controls c, \
          (SELECT {EVIDENCE_AGGREGATES} FROM control_evidence ce WHERE ce.organization_id = ? \
           AND ce.control_id = ? AND ce.evidence_archived_at IS NULL) e, \
          (SELECT {FINDING_AGGREGATES} FROM finding_controls fc WHERE fc.organization_id = ? \
-          AND fc.control_id = ? AND fc.finding_status IN (?, ?, ?)) f \
+          AND fc.control_id = ? AND fc.finding_status IN (?, ?, ?)) f, \
+         (SELECT {aggregate}(rc.risk_id || ':' || CAST(rk.ref_number AS TEXT), ',') AS ids \
+          FROM risk_controls rc JOIN risks rk ON rk.id = rc.risk_id \
+          WHERE rc.organization_id = ? AND rc.control_id = ?) r \
          WHERE c.id = ? AND c.organization_id = ?{lock}"
     );
-    // In the statement's order: the evidence aggregates and filter, the findings filter, the control.
+    // In the statement's order: the evidence aggregates and filter, the findings filter, the
+    // risk links, the control.
     let [open, in_progress, resolved] = OPEN_STATUSES.map(FindingStatus::as_str);
     let values: Vec<Value> = vec![
         now.into(),
@@ -163,6 +168,8 @@ pub async fn control_with_stats<C: ConnectionTrait>(
         open.into(),
         in_progress.into(),
         resolved.into(),
+        org_id.into(),
+        control_id.into(),
         control_id.into(),
         org_id.into(),
     ];
@@ -179,7 +186,21 @@ pub async fn control_with_stats<C: ConnectionTrait>(
         open_major: sum("stats_major")?,
         open_minor: sum("stats_minor")?,
     };
-    Ok(Some((control::Model::from_query_result(&row, "")?, stats)))
+    let mut risks: Vec<(String, i32)> = row
+        .try_get::<Option<String>>("", "stats_risks")?
+        .unwrap_or_default()
+        .split(',')
+        .filter_map(|pair| {
+            let (id, number) = pair.split_once(':')?;
+            Some((id.to_owned(), number.parse().ok()?))
+        })
+        .collect();
+    risks.sort();
+    Ok(Some((
+        control::Model::from_query_result(&row, "")?,
+        stats,
+        risks,
+    )))
 }
 
 /// When the organization's next unarchived evidence expires after `now`: its control stats

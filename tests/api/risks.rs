@@ -174,6 +174,11 @@ async fn a_new_matrix_recomputes_the_levels_of_existing_risks() {
         (Some(3), Some("High"))
     );
     assert_eq!(now["above_appetite"], true);
+    assert_eq!(now["inherent"]["level"], 3);
+    assert_eq!(
+        now["version"], 2,
+        "both ratings recomputed, one new version"
+    );
     let same = app
         .get_json(&risk_path(&org, &untouched), &org.viewer.token)
         .await;
@@ -958,4 +963,99 @@ async fn a_template_prefills_the_risk_and_plans_its_controls() {
     ];
     expected.sort_by_key(|c| c["control_id"].as_str().unwrap_or("").to_owned());
     assert_eq!(risk["controls"], json!(expected));
+}
+
+#[tokio::test]
+async fn concurrent_creates_get_distinct_refs() {
+    let app = TestApp::spawn().await;
+    let org = app.org_with(ISO_27001).await;
+    let path = org.path("/risks");
+    let bodies: Vec<Value> = (0..6).map(|n| rated(&format!("Risk {n}"), 1, 1)).collect();
+    let creates = bodies.iter().map(|b| app.post(&path, &org.editor.token, b));
+    let mut refs = Vec::new();
+    for res in futures_util::future::join_all(creates).await {
+        let risk = expect_status(res, StatusCode::CREATED).await;
+        refs.push(risk["ref"].as_str().expect("ref").to_owned());
+    }
+    refs.sort_by_key(|r| r[2..].parse::<u32>().expect("number"));
+    assert_eq!(refs, ["R-1", "R-2", "R-3", "R-4", "R-5", "R-6"]);
+}
+
+#[tokio::test]
+async fn risk_changes_are_announced_to_webhooks() {
+    use sea_orm::EntityTrait;
+    let app = TestApp::spawn_with(|s| {
+        s.webhook_allow_private = true;
+        s.webhook_worker = false;
+    })
+    .await;
+    let org = app.org_with(ISO_27001).await;
+    let events = ["risk.created", "risk.updated", "risk.accepted"];
+    app.new_webhook(&org.id, "http://127.0.0.1:9/hook", &events)
+        .await;
+    let risk = new_risk(
+        &app,
+        &org,
+        with(rated("Kept", 2, 2), "treatment", json!("retain")),
+    )
+    .await;
+    expect_status(
+        accept(&app, &org, &risk, &org.admin.token).await,
+        StatusCode::OK,
+    )
+    .await;
+    let revoke = app
+        .delete(
+            &format!("{}/acceptance", risk_path(&org, &risk)),
+            &org.admin.token,
+        )
+        .await;
+    assert_eq!(revoke.status(), StatusCode::NO_CONTENT);
+    let rows = entity::webhook_event::Entity::find()
+        .all(&app.state.db)
+        .await
+        .expect("events");
+    let mut types: Vec<&str> = rows.iter().map(|e| e.event_type.as_str()).collect();
+    types.sort_unstable();
+    assert_eq!(types, ["risk.accepted", "risk.created", "risk.updated"]);
+    let created = rows
+        .iter()
+        .find(|e| e.event_type == "risk.created")
+        .expect("created");
+    let payload: Value = serde_json::from_str(&created.payload).expect("payload");
+    assert_eq!(payload["data"]["ref"], "R-1");
+}
+
+#[tokio::test]
+async fn a_deleted_risk_leaves_no_links_and_a_retried_create_replays() {
+    let app = TestApp::spawn().await;
+    let org = app.org_with(ISO_27001).await;
+    let asset = new_asset(&app, &org.id, "Model").await;
+    let control = org.control("A.8.3");
+    let risk = json!({"title": "Linked", "inherent": {"likelihood": 2, "impact": 2}, "asset_ids": [asset],
+                      "controls": [{"control_id": control, "role": "planned"}]});
+    let create = || {
+        app.request(Method::POST, &org.path("/risks"), Some(&org.editor.token))
+            .header("idempotency-key", "risk-import-1")
+            .json(&risk)
+            .send()
+    };
+    let first = expect_status(create().await.expect("request"), StatusCode::CREATED).await;
+    let replayed = create().await.expect("request");
+    assert_eq!(replayed.headers()["idempotent-replayed"], "true");
+    assert_eq!(body(replayed).await["id"], first["id"]);
+
+    let res = app.delete(&risk_path(&org, &first), &org.admin.token).await;
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    let control = app
+        .get_json(&org.control_path("A.8.3"), &org.viewer.token)
+        .await;
+    assert_eq!(control["risk_ids"], json!([]));
+    let listed = app
+        .get_json(
+            &org.path(&format!("/risks?asset_id={asset}")),
+            &org.viewer.token,
+        )
+        .await;
+    assert_eq!(listed["items"], json!([]));
 }

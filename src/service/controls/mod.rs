@@ -333,9 +333,10 @@ pub async fn update(
     let txn = db::begin_write(db_conn).await?;
     authz::authorize(&txn, principal, org_id, Action::ChangeControls).await?;
     // The control and its stats in one statement (a change to its fields leaves them as they are).
-    let (current, stats) = store::stats::control_with_stats(&txn, org_id, control_id, db::now())
-        .await?
-        .ok_or(AppError::NotFound("control"))?;
+    let (current, stats, linked) =
+        store::stats::control_with_stats(&txn, org_id, control_id, db::now())
+            .await?
+            .ok_or(AppError::NotFound("control"))?;
     version::check(if_match, current.version)?;
 
     let status = patch.status.unwrap_or(current.status);
@@ -369,11 +370,11 @@ pub async fn update(
     changes.track("owner", &current.owner, &owner);
     changes.track("due_date", &current.due_date, &due_date);
     changes.track("notes", &current.notes, &notes);
+    let linked = risks::linked(linked);
     if changes.is_empty() {
-        let mut views = [view_of(current, stats)?];
-        risks::attach(&txn, &mut views).await?;
         txn.commit().await?;
-        let [view] = views;
+        let mut view = view_of(current, stats)?;
+        view.risks = linked;
         return Ok(view);
     }
     let mut active = current.clone().into_active_model();
@@ -391,9 +392,8 @@ pub async fn update(
         .filter(control::Column::OrganizationId.eq(org_id))
         .filter(control::Column::Version.eq(current.version))
         .into_query();
-    let mut views = [view_of(active.try_into_model()?, stats)?];
-    risks::attach(&txn, &mut views).await?;
-    let [view] = views;
+    let mut view = view_of(active.try_into_model()?, stats)?;
+    view.risks = linked;
     changes::update_and_record(
         &txn,
         update,

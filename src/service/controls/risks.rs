@@ -24,6 +24,16 @@ pub struct LinkedRisk {
     pub reference: String,
 }
 
+/// The linked risks read with a control (`store::stats::control_with_stats`): `(id, number)`.
+pub fn linked(rows: Vec<(String, i32)>) -> Vec<LinkedRisk> {
+    rows.into_iter()
+        .map(|(id, number)| LinkedRisk {
+            id,
+            reference: risk_ref(number),
+        })
+        .collect()
+}
+
 /// Fills in the risks (open and closed) linking each control, sorted by risk id: one query.
 pub async fn attach<C: ConnectionTrait>(conn: &C, views: &mut [ControlView]) -> Result<()> {
     if views.is_empty() {

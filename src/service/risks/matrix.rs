@@ -7,7 +7,7 @@ use sea_orm::{
     ActiveValue::Set,
     ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
     QueryOrder, QuerySelect,
-    sea_query::{Expr, ExprTrait, LockType},
+    sea_query::{CaseStatement, Expr, ExprTrait, LockType},
 };
 
 use crate::{
@@ -231,51 +231,81 @@ async fn refuse_orphans<C: ConnectionTrait>(
 
 /// Sets the stored levels that `new` changes. Every risk's stored level is `old`'s value of its
 /// cell, so only the cells present in both matrices whose value changed have risks to update:
-/// two UPDATEs per such cell (inherent, residual), at most 200 whatever the number of risks.
-/// Each updated risk gets its next version, so an integration polling `updated_since` sees it.
+/// one UPDATE whatever the number of risks, setting each rating's level by a `CASE` over those
+/// cells. Each updated risk gets its next version, so an integration polling `updated_since`
+/// sees it.
 async fn recompute_levels<C: ConnectionTrait>(
     conn: &C,
     org_id: &str,
     old: &RiskMatrix,
     new: &RiskMatrix,
 ) -> Result<()> {
-    let now = db::now();
-    let rows = old.likelihood_levels.len().min(new.likelihood_levels.len());
-    let columns = old.impact_levels.len().min(new.impact_levels.len());
-    for l in 1..=i16::try_from(rows).unwrap_or(0) {
-        for i in 1..=i16::try_from(columns).unwrap_or(0) {
-            let Some(level) = new.level(l, i) else {
-                continue;
-            };
-            if old.level(l, i) == Some(level) {
-                continue;
-            }
-            for (likelihood, impact, stored) in [
-                (
-                    risk::Column::InherentLikelihood,
-                    risk::Column::InherentImpact,
-                    risk::Column::InherentLevel,
-                ),
-                (
-                    risk::Column::ResidualLikelihood,
-                    risk::Column::ResidualImpact,
-                    risk::Column::ResidualLevel,
-                ),
-            ] {
-                risk::Entity::update_many()
-                    .col_expr(stored, Expr::value(level))
-                    .col_expr(
-                        risk::Column::Version,
-                        Expr::col(risk::Column::Version).add(1),
-                    )
-                    .col_expr(risk::Column::UpdatedAt, Expr::value(now))
-                    .filter(risk::Column::OrganizationId.eq(org_id))
-                    .filter(likelihood.eq(l))
-                    .filter(impact.eq(i))
-                    .exec(conn)
-                    .await?;
-            }
-        }
+    let rows = i16::try_from(old.likelihood_levels.len().min(new.likelihood_levels.len()));
+    let columns = i16::try_from(old.impact_levels.len().min(new.impact_levels.len()));
+    let (rows, columns) = (rows.unwrap_or(0), columns.unwrap_or(0));
+    let changed: Vec<(i16, i16, i16)> = (1..=rows)
+        .flat_map(|l| (1..=columns).map(move |i| (l, i)))
+        .filter_map(|(l, i)| {
+            let level = new.level(l, i)?;
+            (old.level(l, i) != Some(level)).then_some((l, i, level))
+        })
+        .collect();
+    if changed.is_empty() {
+        return Ok(());
     }
+    let cell = |likelihood: risk::Column, impact: risk::Column, l: i16, i: i16| {
+        Condition::all().add(likelihood.eq(l)).add(impact.eq(i))
+    };
+    let level = |likelihood: risk::Column, impact: risk::Column, stored: risk::Column| {
+        let mut case = CaseStatement::new();
+        for &(l, i, value) in &changed {
+            case = case.case(cell(likelihood, impact, l, i), Expr::value(value));
+        }
+        case.finally(Expr::col(stored))
+    };
+    let mut touched = Condition::any();
+    for &(l, i, _) in &changed {
+        touched = touched
+            .add(cell(
+                risk::Column::InherentLikelihood,
+                risk::Column::InherentImpact,
+                l,
+                i,
+            ))
+            .add(cell(
+                risk::Column::ResidualLikelihood,
+                risk::Column::ResidualImpact,
+                l,
+                i,
+            ));
+    }
+    risk::Entity::update_many()
+        .col_expr(
+            risk::Column::InherentLevel,
+            level(
+                risk::Column::InherentLikelihood,
+                risk::Column::InherentImpact,
+                risk::Column::InherentLevel,
+            )
+            .into(),
+        )
+        .col_expr(
+            risk::Column::ResidualLevel,
+            level(
+                risk::Column::ResidualLikelihood,
+                risk::Column::ResidualImpact,
+                risk::Column::ResidualLevel,
+            )
+            .into(),
+        )
+        .col_expr(
+            risk::Column::Version,
+            Expr::col(risk::Column::Version).add(1),
+        )
+        .col_expr(risk::Column::UpdatedAt, Expr::value(db::now()))
+        .filter(risk::Column::OrganizationId.eq(org_id))
+        .filter(touched)
+        .exec(conn)
+        .await?;
     Ok(())
 }
