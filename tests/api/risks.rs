@@ -4,11 +4,10 @@
 
 use chrono::{Duration, Utc};
 use reqwest::{Method, Response, StatusCode};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set};
 use serde_json::{Value, json};
 
 use crate::helpers::{
-    ISO_27001, ISO_42001, Org, TestApp, assert_problem, body, expect_status, id_of,
+    ISO_27001, ISO_42001, NewAsset, Org, TestApp, assert_problem, body, expect_status, id_of,
 };
 
 /// A risk titled `title` rated `likelihood` × `impact` (inherent; the residual follows).
@@ -35,34 +34,8 @@ fn risk_path(org: &Org, risk: &Value) -> String {
 
 /// An asset of `org_id`, written through the entity (the assets API lives in its own module).
 async fn new_asset(app: &TestApp, org_id: &str, name: &str) -> String {
-    use entity::values::{AssetKind, AssetStatus, Classification};
-    let now = Utc::now();
-    let id = uuid::Uuid::now_v7().to_string();
-    entity::asset::ActiveModel {
-        id: Set(id.clone()),
-        organization_id: Set(org_id.to_owned()),
-        name: Set(name.to_owned()),
-        kind: Set(AssetKind::Dataset),
-        description: Set(None),
-        owner_id: Set(None),
-        classification: Set(Classification::Internal),
-        personal_data: Set(false),
-        confidentiality: Set(2),
-        integrity: Set(2),
-        availability: Set(1),
-        asset_version: Set(None),
-        locations: Set("[]".to_owned()),
-        external_ref: Set(None),
-        in_scope: Set(true),
-        status: Set(AssetStatus::Active),
-        version: Set(1),
-        created_at: Set(now),
-        updated_at: Set(now),
-    }
-    .insert(&app.state.db)
-    .await
-    .expect("asset");
-    id
+    let asset = NewAsset::default().named(name).of_kind("dataset");
+    id_of(&app.new_asset(org_id, &app.admin_token, asset).await)
 }
 
 /// A 4 × 4 matrix with three levels: Low below the diagonal, Medium on it, High above.
@@ -955,12 +928,13 @@ async fn a_template_prefills_the_risk_and_plans_its_controls() {
             .as_str()
             .is_some_and(|v| !v.is_empty())
     );
-    let iso42001_a74 = app.control_id(&org.id, ISO_42001, "A.7.4").await;
-    let mut expected = vec![
-        json!({"control_id": org.control("A.5.21"), "role": "planned"}),
-        json!({"control_id": existing, "role": "existing"}),
-        json!({"control_id": iso42001_a74, "role": "planned"}),
-    ];
+    // The template suggests ISO 27001 A.8.3 (given as existing here), ISO 42001 A.7.4 and A.7.5,
+    // and two checklist items (not adopted, so not linked).
+    let mut expected = vec![json!({"control_id": existing, "role": "existing"})];
+    for reference in ["A.7.4", "A.7.5"] {
+        let id = app.control_id(&org.id, ISO_42001, reference).await;
+        expected.push(json!({"control_id": id, "role": "planned"}));
+    }
     expected.sort_by_key(|c| c["control_id"].as_str().unwrap_or("").to_owned());
     assert_eq!(risk["controls"], json!(expected));
 }
