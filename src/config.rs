@@ -148,6 +148,18 @@ pub struct Settings {
     /// Webhook requests in flight at once per process.
     #[arg(long, global = true, env = "ANNEXA_WEBHOOK_CONCURRENCY", default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=1024))]
     pub webhook_concurrency: u16,
+    /// Requests a minute one caller (a user or a service account) may make, counted by each
+    /// replica on its own; 0 turns the limit off.
+    #[arg(long, global = true, env = "ANNEXA_RATE_LIMIT_PER_MINUTE", default_value_t = 1200, value_parser = clap::value_parser!(u32).range(0..=1_000_000))]
+    pub rate_limit_per_minute: u32,
+    /// Requests one caller may make at once before the per-minute rate applies (default: the
+    /// per-minute quota).
+    #[arg(long, global = true, env = "ANNEXA_RATE_LIMIT_BURST", value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub rate_limit_burst: Option<u32>,
+    /// Token requests a minute from one client address (the peer of the connection); 0 turns
+    /// the limit off.
+    #[arg(long, global = true, env = "ANNEXA_TOKEN_RATE_LIMIT_PER_MINUTE", default_value_t = 120, value_parser = clap::value_parser!(u32).range(0..=1_000_000))]
+    pub token_rate_limit_per_minute: u32,
 }
 
 /// The delays between webhook attempts.
@@ -218,6 +230,9 @@ impl Settings {
             webhook_timeout: Duration::from_secs(10),
             webhook_poll_interval: Duration::from_secs(1),
             webhook_concurrency: 16,
+            rate_limit_per_minute: 1200,
+            rate_limit_burst: None,
+            token_rate_limit_per_minute: 120,
         }
     }
 

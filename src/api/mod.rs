@@ -17,6 +17,7 @@ pub mod pagination;
 pub mod readiness;
 pub mod rendered;
 pub mod responses;
+pub mod throttle;
 pub mod users;
 pub mod webhooks;
 

@@ -15,5 +15,6 @@ mod foundation;
 mod helpers;
 mod identity;
 mod openapi;
+mod rate_limits;
 mod readiness;
 mod webhooks;
