@@ -160,6 +160,11 @@ pub struct Settings {
     /// the limit off.
     #[arg(long, global = true, env = "ANNEXA_TOKEN_RATE_LIMIT_PER_MINUTE", default_value_t = 120, value_parser = clap::value_parser!(u32).range(0..=1_000_000))]
     pub token_rate_limit_per_minute: u32,
+    /// This process's name as a webhook worker, unique among running replicas and kept across
+    /// restarts, so that a restart resumes its own deliveries at once (default: the host name
+    /// and the bind address).
+    #[arg(long, global = true, env = "ANNEXA_WORKER_ID", value_parser = parse_worker_id)]
+    pub worker_id: Option<String>,
 }
 
 /// The delays between webhook attempts.
@@ -233,6 +238,7 @@ impl Settings {
             rate_limit_per_minute: 1200,
             rate_limit_burst: None,
             token_rate_limit_per_minute: 120,
+            worker_id: None,
         }
     }
 
@@ -277,6 +283,14 @@ pub fn parse_interval(value: &str) -> Result<u64, String> {
         return Err("must be at least one second".to_owned());
     }
     Ok(seconds)
+}
+
+fn parse_worker_id(value: &str) -> Result<String, String> {
+    let value = value.trim();
+    if value.is_empty() || value.len() > 200 {
+        return Err("must be 1 to 200 characters".to_owned());
+    }
+    Ok(value.to_owned())
 }
 
 fn parse_jwt_secret(value: &str) -> Result<String, String> {

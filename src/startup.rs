@@ -160,11 +160,16 @@ impl Application {
         spawn_rate_limit_upkeep(state.rate_limits.clone());
         spawn_snapshots(state.db.clone(), state.settings.snapshot_interval);
         if state.settings.webhook_worker {
-            let worker = webhook_worker::Worker::new(
+            let mut worker = webhook_worker::Worker::new(
                 state.db.clone(),
                 state.settings.clone(),
                 state.cache.clone(),
             )?;
+            let identity = state.settings.worker_id.clone();
+            if let Some(id) = identity.or_else(|| webhook_worker::default_identity(&state.settings))
+            {
+                worker = worker.identified_as(id);
+            }
             tokio::spawn(Arc::new(worker).run());
         }
         Ok(Self {
