@@ -332,7 +332,7 @@ impl Cli {
 mod tests {
     use std::time::Duration;
 
-    use super::{RetrySchedule, parse_delay, parse_interval, parse_schedule};
+    use super::{RetrySchedule, parse_delay, parse_interval, parse_schedule, parse_worker_id};
 
     #[test]
     fn delays_and_schedules() {
@@ -348,6 +348,13 @@ mod tests {
         );
         assert_eq!(parse_schedule(""), Ok(RetrySchedule(Vec::new())));
         assert!(parse_schedule("1s,later").is_err());
+    }
+
+    #[test]
+    fn worker_ids() {
+        assert_eq!(parse_worker_id(" replica-1 "), Ok("replica-1".to_owned()));
+        assert!(parse_worker_id("  ").is_err());
+        assert!(parse_worker_id(&"x".repeat(201)).is_err());
     }
 
     #[test]

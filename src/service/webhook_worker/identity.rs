@@ -34,11 +34,6 @@ impl Worker {
         self
     }
 
-    /// The worker's identity (the `worker` of its attempts).
-    pub fn id(&self) -> &str {
-        &self.id
-    }
-
     /// Releases the leases held under this worker's identity: a previous incarnation that
     /// stopped (or crashed) while sending left them, and they would otherwise wait out their
     /// lease. Their deliveries are due again at once; the number released.
