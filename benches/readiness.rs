@@ -48,6 +48,8 @@ async fn run(
     settings.bootstrap_admin_password = Some("bench password 123".into());
     // Nothing else computes reports meanwhile (the worker's readiness watcher would).
     settings.webhook_worker = false;
+    // Measured without rate limits (docs/operations.md).
+    settings.rate_limit_per_minute = 0;
     let app = Application::build(settings).await?;
     let base = format!("http://127.0.0.1:{}", app.port());
     let state = app.state().clone();

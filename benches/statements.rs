@@ -33,6 +33,8 @@ impl Bench {
         settings.bootstrap_admin_email = Some(EMAIL.into());
         settings.bootstrap_admin_password = Some(PASSWORD.into());
         settings.workers = Some(1);
+        // Measured without rate limits (docs/operations.md).
+        settings.rate_limit_per_minute = 0;
         // Nothing else may run while statements are counted.
         settings.webhook_worker = false;
         settings.webhook_allow_private = true;

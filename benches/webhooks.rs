@@ -65,6 +65,8 @@ async fn run(backend: &str, url: &str, events: usize) -> Result<(), Box<dyn std:
     settings.bootstrap_admin_email = Some("bench@annexa.test".into());
     settings.bootstrap_admin_password = Some("bench password 123".into());
     settings.webhook_allow_private = true;
+    // Measured without rate limits (docs/operations.md).
+    settings.rate_limit_per_minute = 0;
     let app = Application::build(settings).await?;
     let base = format!("http://127.0.0.1:{}", app.port());
     let state = app.state().clone();

@@ -148,6 +148,23 @@ pub struct Settings {
     /// Webhook requests in flight at once per process.
     #[arg(long, global = true, env = "ANNEXA_WEBHOOK_CONCURRENCY", default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=1024))]
     pub webhook_concurrency: u16,
+    /// Requests a minute one caller (a user or a service account) may make, counted by each
+    /// replica on its own; 0 turns the limit off.
+    #[arg(long, global = true, env = "ANNEXA_RATE_LIMIT_PER_MINUTE", default_value_t = 1200, value_parser = clap::value_parser!(u32).range(0..=1_000_000))]
+    pub rate_limit_per_minute: u32,
+    /// Requests one caller may make at once before the per-minute rate applies (default: the
+    /// per-minute quota).
+    #[arg(long, global = true, env = "ANNEXA_RATE_LIMIT_BURST", value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub rate_limit_burst: Option<u32>,
+    /// Token requests a minute from one client address (the peer of the connection); 0 turns
+    /// the limit off.
+    #[arg(long, global = true, env = "ANNEXA_TOKEN_RATE_LIMIT_PER_MINUTE", default_value_t = 120, value_parser = clap::value_parser!(u32).range(0..=1_000_000))]
+    pub token_rate_limit_per_minute: u32,
+    /// This process's name as a webhook worker, unique among running replicas and kept across
+    /// restarts, so that a restart resumes its own deliveries at once (default: the host name
+    /// and the bind address).
+    #[arg(long, global = true, env = "ANNEXA_WORKER_ID", value_parser = parse_worker_id)]
+    pub worker_id: Option<String>,
 }
 
 /// The delays between webhook attempts.
@@ -218,6 +235,10 @@ impl Settings {
             webhook_timeout: Duration::from_secs(10),
             webhook_poll_interval: Duration::from_secs(1),
             webhook_concurrency: 16,
+            rate_limit_per_minute: 1200,
+            rate_limit_burst: None,
+            token_rate_limit_per_minute: 120,
+            worker_id: None,
         }
     }
 
@@ -264,6 +285,14 @@ pub fn parse_interval(value: &str) -> Result<u64, String> {
     Ok(seconds)
 }
 
+fn parse_worker_id(value: &str) -> Result<String, String> {
+    let value = value.trim();
+    if value.is_empty() || value.len() > 200 {
+        return Err("must be 1 to 200 characters".to_owned());
+    }
+    Ok(value.to_owned())
+}
+
 fn parse_jwt_secret(value: &str) -> Result<String, String> {
     if value.len() < 32 {
         return Err("must be at least 32 bytes long".to_owned());
@@ -303,7 +332,7 @@ impl Cli {
 mod tests {
     use std::time::Duration;
 
-    use super::{RetrySchedule, parse_delay, parse_interval, parse_schedule};
+    use super::{RetrySchedule, parse_delay, parse_interval, parse_schedule, parse_worker_id};
 
     #[test]
     fn delays_and_schedules() {
@@ -319,6 +348,13 @@ mod tests {
         );
         assert_eq!(parse_schedule(""), Ok(RetrySchedule(Vec::new())));
         assert!(parse_schedule("1s,later").is_err());
+    }
+
+    #[test]
+    fn worker_ids() {
+        assert_eq!(parse_worker_id(" replica-1 "), Ok("replica-1".to_owned()));
+        assert!(parse_worker_id("  ").is_err());
+        assert!(parse_worker_id(&"x".repeat(201)).is_err());
     }
 
     #[test]

@@ -9,6 +9,7 @@ pub mod crypto;
 pub mod demo;
 pub mod domain;
 pub mod error;
+pub mod rate_limit;
 pub mod service;
 pub mod startup;
 pub mod state;

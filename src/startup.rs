@@ -23,6 +23,7 @@ use crate::{
     config::Settings,
     crypto::random_token,
     error::{self, AppError},
+    rate_limit::RateLimits,
     service::{identity, readiness, tokens, webhook_worker, webhooks},
     state::AppState,
     store::db,
@@ -112,6 +113,7 @@ pub async fn prepare(settings: Settings) -> Result<AppState, StartupError> {
         );
     }
     Ok(AppState {
+        rate_limits: Arc::new(RateLimits::new(&settings)),
         cache: Arc::new(Cache::new(settings.cache_mb as usize * 1024 * 1024)),
         jwt: Arc::new(JwtKeys::new(&secret, settings.access_token_ttl)),
         db: db_conn,
@@ -155,13 +157,19 @@ impl Application {
         let port = listener.local_addr()?.port();
         let server = serve(listener, state.clone())?;
         spawn_housekeeping(state.db.clone());
+        spawn_rate_limit_upkeep(state.rate_limits.clone());
         spawn_snapshots(state.db.clone(), state.settings.snapshot_interval);
         if state.settings.webhook_worker {
-            let worker = webhook_worker::Worker::new(
+            let mut worker = webhook_worker::Worker::new(
                 state.db.clone(),
                 state.settings.clone(),
                 state.cache.clone(),
             )?;
+            let identity = state.settings.worker_id.clone();
+            if let Some(id) = identity.or_else(|| webhook_worker::default_identity(&state.settings))
+            {
+                worker = worker.identified_as(id);
+            }
             tokio::spawn(Arc::new(worker).run());
         }
         Ok(Self {
@@ -204,6 +212,18 @@ fn spawn_housekeeping(db_conn: DatabaseConnection) {
     });
 }
 
+/// Forgets the rate-limit state of idle callers and addresses every minute.
+fn spawn_rate_limit_upkeep(limits: Arc<RateLimits>) {
+    tokio::spawn(async move {
+        let period = Duration::from_secs(60);
+        let mut interval = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
+        loop {
+            interval.tick().await;
+            limits.forget_idle();
+        }
+    });
+}
+
 /// Stores the scheduled readiness snapshots: checks a few times per period (at most every
 /// five minutes) and stores what the current period lacks.
 fn spawn_snapshots(db_conn: DatabaseConnection, interval_seconds: u64) {
@@ -242,6 +262,7 @@ fn serve(listener: TcpListener, state: AppState) -> Result<Server, StartupError>
                     .error_handler(error::form_error_handler),
             )
             .app_data(web::PayloadConfig::new(JSON_LIMIT_BYTES))
+            .wrap(from_fn(api::throttle::rate_limit_headers))
             .wrap(TracingLogger::<AnnexaRootSpan>::new())
             .wrap(from_fn(telemetry::request_context))
             .into_utoipa_app()

@@ -4,7 +4,10 @@ use std::sync::{Arc, atomic::AtomicU64};
 
 use sea_orm::DatabaseConnection;
 
-use crate::{auth::jwt::JwtKeys, cache::Cache, config::Settings, service::authn::Lookups};
+use crate::{
+    auth::jwt::JwtKeys, cache::Cache, config::Settings, rate_limit::RateLimits,
+    service::authn::Lookups,
+};
 
 /// What every handler can reach: the database pool, the token keys and the settings.
 #[derive(Clone)]
@@ -19,4 +22,6 @@ pub struct AppState {
     pub cache: Arc<Cache>,
     /// Concurrent requests' principal lookups, batched into shared statements.
     pub lookups: Arc<Lookups>,
+    /// The request rate limits of this replica.
+    pub rate_limits: Arc<RateLimits>,
 }

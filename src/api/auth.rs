@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize, de::DeserializeOwned};
 use utoipa::ToSchema;
 
 use crate::{
-    api::responses::TooManyRequests,
+    api::{responses::TooManyRequests, throttle::TokenClientLimit},
     domain::principal::{Principal, Subject},
     domain::role::Role,
     error::{AppError, Result},
@@ -161,7 +161,8 @@ fn basic_credentials(req: &HttpRequest) -> Option<(String, String)> {
 /// The OAuth 2.0 token endpoint: `password` (users), `client_credentials` (service accounts,
 /// in the body or as HTTP Basic) and `refresh_token` (rotation: each refresh token works once;
 /// presenting a spent one revokes its whole family). Repeated failed password grants for one
-/// username are throttled with 429 and `Retry-After`.
+/// username are throttled with 429 and `Retry-After`, and so are token requests from one client
+/// address past its rate limit.
 #[utoipa::path(
     tag = "auth",
     request_body(
@@ -181,6 +182,7 @@ fn basic_credentials(req: &HttpRequest) -> Option<(String, String)> {
 )]
 #[post("/auth/token")]
 pub async fn auth_token(
+    _limit: TokenClientLimit,
     state: web::Data<AppState>,
     req: HttpRequest,
     body: web::Bytes,

@@ -18,7 +18,7 @@ use utoipa::{
 use uuid::Uuid;
 
 use crate::{
-    api::responses::if_match,
+    api::{responses::if_match, throttle},
     domain::principal::Principal,
     error::AppError,
     service::{authn, version::IfMatch},
@@ -47,9 +47,10 @@ impl FromRequest for Principal {
             .get("org_id")
             .and_then(|v| Uuid::parse_str(v).ok())
             .map(|id| id.to_string());
+        let req = req.clone();
         Box::pin(async move {
             let state = state.ok_or_else(|| AppError::internal("application state missing"))?;
-            authn::authenticate(
+            let principal = authn::authenticate(
                 &state.db,
                 &state.jwt,
                 &state.lookups,
@@ -57,7 +58,12 @@ impl FromRequest for Principal {
                 request_id,
                 org_id,
             )
-            .await
+            .await?;
+            // Every protected operation authenticates its caller here once: the one place its
+            // rate limit is counted (the headers are added by `throttle::rate_limit_headers`).
+            let standing = state.rate_limits.callers.check(&principal.actor());
+            throttle::admit(&req, standing)?;
+            Ok(principal)
         })
     }
 }

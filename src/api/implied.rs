@@ -16,7 +16,8 @@ const NO_UNPROCESSABLE: [&str; 1] = ["member_update"];
 /// - 404 `NotFound`: any path parameter;
 /// - 412 `PreconditionFailed`: an `If-Match` header;
 /// - 413 `PayloadTooLarge` and 415 `UnsupportedMediaType`: a request body;
-/// - 422 `UnprocessableEntity`: a request body of a protected operation (but [`NO_UNPROCESSABLE`]).
+/// - 422 `UnprocessableEntity`: a request body of a protected operation (but [`NO_UNPROCESSABLE`]);
+/// - 429 `TooManyRequests`: a protected operation (the caller's rate limit).
 ///
 /// Public operations are never 403 or 422 here: theirs (OAuth) are explicit. Other 403s (reads
 /// only some roles may make), 409s and the rest stay explicit in the operation's own block.
@@ -56,6 +57,7 @@ pub fn implied_responses(
             "422",
             "UnprocessableEntity",
         ),
+        (!public, "429", "TooManyRequests"),
     ];
     rules
         .into_iter()

@@ -20,6 +20,7 @@ pub mod rendered;
 pub mod responses;
 pub mod risk_templates;
 pub mod risks;
+pub mod throttle;
 pub mod users;
 pub mod webhooks;
 

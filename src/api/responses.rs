@@ -61,7 +61,11 @@ pub struct UnprocessableEntity(#[allow(dead_code)] Problem);
 #[derive(ToResponse)]
 #[response(
     content_type = "application/problem+json",
-    headers(("Retry-After" = u64, description = "Seconds to wait before retrying"))
+    headers(
+        ("Retry-After" = u64, description = "Seconds to wait before retrying"),
+        ("RateLimit-Policy" = String, description = "The rate limit the request was counted against (draft-ietf-httpapi-ratelimit-headers): `\"default\";q=<requests>;w=60` per caller, `\"token\";q=<requests>;w=60` per client address on the token endpoint; absent when no rate limit is configured"),
+        ("RateLimit" = String, description = "The standing against that limit: `\"default\";r=<remaining>;t=<seconds>`")
+    )
 )]
 pub struct TooManyRequests(#[allow(dead_code)] Problem);
 

@@ -16,6 +16,7 @@ mod foundation;
 mod helpers;
 mod identity;
 mod openapi;
+mod rate_limits;
 mod readiness;
 mod risk_readiness;
 mod risk_templates;

@@ -1,6 +1,7 @@
 //! Webhooks (see docs/webhooks.md) against a real receiver on loopback: signatures checked with the
 //! Standard Webhooks reference library, retries, `Retry-After`, 410, redelivery, rotation,
-//! rollback, delivery-time address checks and two workers sharing one queue.
+//! rollback, delivery-time address checks, two workers sharing one queue and a restarted worker
+//! resuming its own deliveries.
 
 use std::{
     collections::{HashSet, VecDeque},
@@ -1109,4 +1110,62 @@ async fn finished_deliveries_are_purged_after_the_retention_period() {
             .unwrap(),
         "the purged delivery's attempts went with it"
     );
+}
+
+/// A worker on its own connection pool under the identity `id`, as another process would run.
+async fn worker_named(app: &TestApp, id: &str) -> Arc<Worker> {
+    let pool = db::connect(&app.state.settings).await.unwrap();
+    let worker = Worker::new(pool, app.state.settings.clone(), app.state.cache.clone()).unwrap();
+    Arc::new(worker.identified_as(id))
+}
+
+#[tokio::test]
+async fn a_restarted_worker_resumes_its_own_in_flight_deliveries_at_once() {
+    let app = TestApp::spawn_with(|s| {
+        s.webhook_allow_private = true;
+        s.webhook_worker = false;
+        s.webhook_poll_interval = Duration::from_millis(50);
+    })
+    .await;
+    let receiver = Receiver::start().await;
+    let org = app.organization("Restarted").await;
+    let (webhook, _) = app
+        .new_webhook(&org, &receiver.url, &["finding.created"])
+        .await;
+    for i in 0..3 {
+        new_finding(&app, &org, &format!("In flight {i}")).await;
+    }
+    // Worker "w1" claims them under its usual lease, then its process dies before sending.
+    let now = db::now();
+    let txn = db::begin_write(&app.state.db).await.unwrap();
+    let lease = now + chrono::Duration::seconds(70);
+    let claimed = annexa::store::webhooks::claim_due(&*txn, "w1", now, lease, 32)
+        .await
+        .unwrap();
+    txn.commit().await.unwrap();
+    assert_eq!(claimed.len(), 3);
+    // Another worker leaves them to their lease: it is not w1's next incarnation.
+    let other = tokio::spawn(worker_named(&app, "w2").await.run());
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(receiver.count(), 0, "another worker took over a live lease");
+    other.abort();
+    // w1 restarted: its deliveries go out now, long before the lease would have ended.
+    let restarted = tokio::spawn(worker_named(&app, "w1").await.run());
+    let received = receiver.wait_for(3).await;
+    let log = settled(&app, &org, &webhook).await;
+    restarted.abort();
+    assert_eq!(received.len(), 3);
+    assert!(
+        log.iter()
+            .all(|d| d["status"] == "succeeded" && d["attempt_count"] == 1),
+        "{log:?}"
+    );
+    let workers: HashSet<String> = entity::webhook_attempt::Entity::find()
+        .all(&app.state.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|a| a.worker)
+        .collect();
+    assert_eq!(workers, HashSet::from(["w1".to_owned()]));
 }

@@ -44,6 +44,9 @@ pub use watch::readiness_baseline;
 mod http;
 use http::{GuardedResolver, describe, truncate};
 
+mod identity;
+pub use identity::default_identity;
+
 /// Pauses between the quick looks for new deliveries after a wake, before falling back to the
 /// poll interval.
 const EAGER_MS: [u64; 6] = [1, 2, 5, 10, 25, 50];
@@ -129,6 +132,15 @@ impl Worker {
         )));
         let mut last_watch: Option<Instant> = None;
         let mut eager = EAGER_MS.len();
+        match self.resume_own_leases().await {
+            Ok(0) => {}
+            Ok(n) => {
+                tracing::info!(deliveries = n, worker = %self.id, "resuming the deliveries in flight before the restart")
+            }
+            Err(err) => {
+                tracing::warn!(error = %err, "releasing this worker's earlier leases failed")
+            }
+        }
         loop {
             if last_watch.is_none_or(|at| at.elapsed() >= poll) {
                 if let Err(err) = self.watch().await {

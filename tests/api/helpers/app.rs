@@ -133,6 +133,9 @@ impl TestApp {
         settings.bootstrap_admin_password = Some(ADMIN_PASSWORD.to_owned());
         settings.workers = Some(1);
         settings.db_pool_size = 5;
+        // No rate limits unless a test asks for them (tests/api/rate_limits.rs).
+        settings.rate_limit_per_minute = 0;
+        settings.token_rate_limit_per_minute = 0;
         adjust(&mut settings);
         let app = Application::build(settings)
             .await
