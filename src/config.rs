@@ -70,6 +70,17 @@ pub enum LogFormat {
     Json,
 }
 
+/// SQLite's `synchronous` setting: how often a commit waits for the disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SqliteSynchronous {
+    /// Every commit reaches the disk before it is acknowledged: nothing acknowledged is lost on
+    /// a power failure (the default).
+    Full,
+    /// WAL checkpoints reach the disk, single commits may not: a process crash loses nothing, a
+    /// power failure may lose the last acknowledged transactions. Faster writes.
+    Normal,
+}
+
 /// Service settings.
 #[derive(Debug, Clone, Args)]
 pub struct Settings {
@@ -113,6 +124,16 @@ pub struct Settings {
     /// Lifetime of access tokens, in seconds.
     #[arg(long, global = true, env = "ANNEXA_ACCESS_TOKEN_TTL", default_value_t = 900, value_parser = clap::value_parser!(u64).range(30..=86_400))]
     pub access_token_ttl: u64,
+    /// SQLite only: `full` (every acknowledged commit survives a power failure) or `normal`
+    /// (faster; a power failure may lose the last commits). PostgreSQL is unaffected.
+    #[arg(
+        long,
+        global = true,
+        env = "ANNEXA_SQLITE_SYNCHRONOUS",
+        value_enum,
+        default_value = "full"
+    )]
+    pub sqlite_synchronous: SqliteSynchronous,
     /// Database connection pool size.
     #[arg(long, global = true, env = "ANNEXA_DB_POOL_SIZE", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=200))]
     pub db_pool_size: u32,
@@ -209,6 +230,7 @@ impl Settings {
             bootstrap_admin_password: None,
             access_token_ttl: 900,
             db_pool_size: 10,
+            sqlite_synchronous: SqliteSynchronous::Full,
             cache_mb: 16,
             workers: None,
             snapshot_interval: 86_400,

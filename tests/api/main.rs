@@ -9,6 +9,7 @@ mod authz;
 mod catalog;
 mod controls;
 mod demo;
+mod durability;
 mod evidence;
 mod findings;
 mod foundation;
