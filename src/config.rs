@@ -98,6 +98,10 @@ pub struct Settings {
     /// HS256 signing key for access tokens (at least 32 bytes). When unset, a random one is generated once and kept in the database.
     #[arg(long, global = true, env = "ANNEXA_JWT_SECRET", hide_env_values = true, value_parser = parse_jwt_secret)]
     pub jwt_secret: Option<String>,
+    /// Former signing keys, comma-separated: tokens they signed are still accepted until they
+    /// expire (key rotation, docs/identity.md). Each at least 32 bytes.
+    #[arg(long, global = true, env = "ANNEXA_JWT_PREVIOUS_SECRETS", hide_env_values = true, value_delimiter = ',', value_parser = parse_jwt_secret)]
+    pub jwt_previous_secrets: Vec<String>,
     /// Largest evidence file accepted, in bytes.
     #[arg(long, global = true, env = "ANNEXA_MAX_UPLOAD_BYTES", default_value_t = 25 * 1024 * 1024, value_parser = clap::value_parser!(u64).range(1..))]
     pub max_upload_bytes: u64,
@@ -224,6 +228,7 @@ impl Settings {
             database_url: database_url.to_owned(),
             bind: SocketAddr::from(([127, 0, 0, 1], 0)),
             jwt_secret: None,
+            jwt_previous_secrets: Vec::new(),
             max_upload_bytes: 25 * 1024 * 1024,
             log_format: LogFormat::Pretty,
             bootstrap_admin_email: None,

@@ -15,6 +15,7 @@ mod findings;
 mod foundation;
 mod helpers;
 mod identity;
+mod key_rotation;
 mod openapi;
 mod readiness;
 mod webhooks;
