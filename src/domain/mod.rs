@@ -1,6 +1,7 @@
 //! Pure rules with no web or database code: roles, identity values, control rules, the
 //! readiness formula and webhook signing.
 
+pub mod audit_chain;
 pub mod control;
 pub mod evidence;
 pub mod finding;

@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod architecture;
+mod audit_chain;
 mod authz;
 mod catalog;
 mod controls;
