@@ -35,6 +35,31 @@ pub enum Command {
     /// Manage users from the command line.
     #[command(subcommand)]
     User(UserCommand),
+    /// Write a consistent copy of the SQLite database to a new file while the server runs
+    /// (PostgreSQL: use pg_dump).
+    Backup(BackupArgs),
+    /// Replace the SQLite database with a backup, after checking it (stop the server first;
+    /// PostgreSQL: use pg_restore).
+    Restore(RestoreArgs),
+}
+
+/// Arguments of `annexa backup`.
+#[derive(Debug, Args)]
+pub struct BackupArgs {
+    /// The file to write; it must not exist.
+    #[arg(long)]
+    pub to: std::path::PathBuf,
+}
+
+/// Arguments of `annexa restore`.
+#[derive(Debug, Args)]
+pub struct RestoreArgs {
+    /// The backup to restore (a file written by `annexa backup`).
+    #[arg(long)]
+    pub from: std::path::PathBuf,
+    /// Replace an existing database.
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// `annexa user …`

@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod authn;
 pub mod authz;
+pub mod backup;
 pub mod batch;
 pub mod catalog;
 pub mod changes;

@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod authn;
+pub mod backup;
 pub mod catalog;
 pub mod db;
 pub mod organizations;

@@ -7,6 +7,7 @@
 mod architecture;
 mod audit_chain;
 mod authz;
+mod backup;
 mod catalog;
 mod controls;
 mod demo;
