@@ -1,8 +1,11 @@
 //! The tamper-evident audit trail: each chain's events (one chain per organization, and one
 //! "platform" chain for events with no organization) are numbered 1, 2, 3… (`chain_seq`) and
 //! each stores its predecessor's hash and the SHA-256 of its own canonical form (`prev_hash`,
-//! `hash`). Existing events are chained here, in id order, so old databases verify. Readiness
-//! snapshots gain the head hash of the trail they were computed from.
+//! `hash`). Existing events are chained here, in id order, so old databases verify. Each
+//! organization's `organization_versions` row also keeps its chain's head, moved by the insert
+//! trigger of migration 9 (replaced here), so that on PostgreSQL one locking read both takes the
+//! organization's turn and reads the head. Readiness snapshots gain the head hash of the trail
+//! they were computed from.
 //!
 //! The canonical form is written out again below rather than imported: a migration's result
 //! must not change when the application's code does (docs/audit-events.md describes the form).
@@ -25,6 +28,13 @@ enum AuditEvents {
     ChainSeq,
     PrevHash,
     Hash,
+}
+
+#[derive(DeriveIden)]
+enum OrganizationVersions {
+    Table,
+    AuditChainSeq,
+    AuditHeadHash,
 }
 
 #[derive(DeriveIden)]
@@ -69,8 +79,32 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
+        for column in [
+            big_integer_null(OrganizationVersions::AuditChainSeq),
+            string_len_null(OrganizationVersions::AuditHeadHash, 64),
+        ] {
+            manager
+                .alter_table(
+                    Table::alter()
+                        .table(OrganizationVersions::Table)
+                        .add_column(column)
+                        .to_owned(),
+                )
+                .await?;
+        }
         backfill(manager).await?;
         let db = manager.get_connection();
+        db.execute_unprepared(
+            "UPDATE organization_versions SET \
+             audit_chain_seq = (SELECT a.chain_seq FROM audit_events a \
+               WHERE a.organization_id = organization_versions.organization_id \
+               ORDER BY a.chain_seq DESC LIMIT 1), \
+             audit_head_hash = (SELECT a.hash FROM audit_events a \
+               WHERE a.organization_id = organization_versions.organization_id \
+               ORDER BY a.chain_seq DESC LIMIT 1)",
+        )
+        .await?;
+        set_trigger(manager, TRIGGER_MOVES_HEAD).await?;
         // One event per position in each chain: two writers can never both append seq n.
         db.execute_unprepared(
             "CREATE UNIQUE INDEX IF NOT EXISTS ux_audit_events_org_chain \
@@ -86,6 +120,20 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        set_trigger(manager, TRIGGER_MOVES_VERSION).await?;
+        for column in [
+            OrganizationVersions::AuditHeadHash,
+            OrganizationVersions::AuditChainSeq,
+        ] {
+            manager
+                .alter_table(
+                    Table::alter()
+                        .table(OrganizationVersions::Table)
+                        .drop_column(column)
+                        .to_owned(),
+                )
+                .await?;
+        }
         let db = manager.get_connection();
         db.execute_unprepared("DROP INDEX IF EXISTS ux_audit_events_platform_chain")
             .await?;
@@ -115,6 +163,46 @@ impl MigrationTrait for Migration {
         }
         Ok(())
     }
+}
+
+/// What the insert trigger sets on the organization's `organization_versions` row.
+const TRIGGER_MOVES_HEAD: &str = "data_version = data_version + 1, \
+     audit_chain_seq = COALESCE(NEW.chain_seq, audit_chain_seq), \
+     audit_head_hash = COALESCE(NEW.hash, audit_head_hash)";
+/// What it set before (migration 9).
+const TRIGGER_MOVES_VERSION: &str = "data_version = data_version + 1";
+
+/// (Re)creates the `audit_events_move_data_version` trigger of migration 9 with `set`.
+async fn set_trigger(manager: &SchemaManager<'_>, set: &str) -> Result<(), DbErr> {
+    let db = manager.get_connection();
+    match manager.get_database_backend() {
+        sea_orm_migration::sea_orm::DbBackend::Postgres => {
+            db.execute_unprepared(&format!(
+                "CREATE OR REPLACE FUNCTION audit_events_move_data_version() RETURNS trigger \
+                 LANGUAGE plpgsql AS $$ \
+                 BEGIN \
+                   UPDATE organization_versions SET {set} \
+                   WHERE organization_id = NEW.organization_id; \
+                   RETURN NULL; \
+                 END $$"
+            ))
+            .await?;
+        }
+        _ => {
+            db.execute_unprepared("DROP TRIGGER IF EXISTS audit_events_move_data_version")
+                .await?;
+            db.execute_unprepared(&format!(
+                "CREATE TRIGGER audit_events_move_data_version \
+                 AFTER INSERT ON audit_events FOR EACH ROW WHEN NEW.organization_id IS NOT NULL \
+                 BEGIN \
+                   UPDATE organization_versions SET {set} \
+                   WHERE organization_id = NEW.organization_id; \
+                 END"
+            ))
+            .await?;
+        }
+    }
+    Ok(())
 }
 
 /// Chains every existing event, oldest id first, a page at a time.

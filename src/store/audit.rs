@@ -125,42 +125,50 @@ pub async fn head<C: ConnectionTrait>(
 
 /// Takes the chain's turn for the rest of the transaction, then reads its head, so that the
 /// event appended next follows it and no other writer can append in between. On PostgreSQL
-/// the turn is the organization's `organization_versions` row, locked as the insert's trigger
-/// would lock it anyway (other organizations are not held up); the platform chain, and an
-/// organization whose row is gone (deleted), take an advisory transaction lock instead. The
-/// head is read by a statement after the lock is held, so it sees the previous writer's
-/// committed event. On SQLite a write transaction already holds the database's write lock.
+/// the turn is the organization's `organization_versions` row, which the insert's trigger
+/// keeps the head on (migration `m20261204_000011_audit_chain`): one locking read, which after
+/// waiting for the previous writer returns the row as that writer committed it. Other
+/// organizations are not held up. The platform chain, and an organization whose row is gone
+/// (deleted), take an advisory transaction lock and then read the head from the events. On
+/// SQLite a write transaction already holds the database's write lock.
 pub async fn append_head<C: ConnectionTrait>(
     conn: &C,
     org_id: Option<&str>,
 ) -> Result<Option<(i64, String)>> {
     let backend = conn.get_database_backend();
-    if backend == DbBackend::Postgres {
-        let locked = match org_id {
-            Some(org_id) => conn
-                .query_one_raw(sql::statement(
-                    backend,
-                    "SELECT organization_id FROM organization_versions \
-                     WHERE organization_id = ? FOR NO KEY UPDATE",
-                    vec![org_id.into()],
-                ))
-                .await?
-                .is_some(),
-            None => false,
-        };
-        if !locked {
-            let key = match org_id {
-                Some(org_id) => format!("annexa:audit:{org_id}"),
-                None => "annexa:audit:platform".to_owned(),
-            };
-            conn.execute_raw(sql::statement(
-                backend,
-                "SELECT pg_advisory_xact_lock(hashtextextended(?, 0))",
-                vec![key.into()],
-            ))
-            .await?;
+    if backend != DbBackend::Postgres {
+        return head(conn, org_id).await;
+    }
+    if let Some(org_id) = org_id {
+        #[derive(FromQueryResult)]
+        struct Head {
+            audit_chain_seq: Option<i64>,
+            audit_head_hash: Option<String>,
+        }
+        let locked = Head::find_by_statement(sql::statement(
+            backend,
+            "SELECT audit_chain_seq, audit_head_hash FROM organization_versions \
+             WHERE organization_id = ? FOR NO KEY UPDATE",
+            vec![org_id.into()],
+        ))
+        .one(conn)
+        .await?;
+        if let Some(head) = locked {
+            return Ok(head
+                .audit_chain_seq
+                .map(|seq| (seq, head.audit_head_hash.unwrap_or_default())));
         }
     }
+    let key = match org_id {
+        Some(org_id) => format!("annexa:audit:{org_id}"),
+        None => "annexa:audit:platform".to_owned(),
+    };
+    conn.execute_raw(sql::statement(
+        backend,
+        "SELECT pg_advisory_xact_lock(hashtextextended(?, 0))",
+        vec![key.into()],
+    ))
+    .await?;
     head(conn, org_id).await
 }
 

@@ -302,6 +302,7 @@ async fn concurrent_writers_of_one_organization_keep_one_chain() {
 
 #[tokio::test]
 async fn the_migration_chains_the_events_of_an_older_database() {
+    use annexa::{service::audit, store::db::begin_write as db_write};
     use migration::{Migrator, MigratorTrait};
     use sea_orm::ConnectionTrait;
     let db = crate::helpers::TestDb::create().await;
@@ -312,6 +313,17 @@ async fn the_migration_chains_the_events_of_an_older_database() {
     Migrator::up(&conn, Some(10))
         .await
         .expect("migrations before the chain");
+    conn.execute_unprepared(
+        "INSERT INTO organizations (id, name, version, created_at, updated_at) VALUES \
+         ('org-a', 'A', 1, '2026-11-01T09:00:00Z', '2026-11-01T09:00:00Z')",
+    )
+    .await
+    .expect("an old organization");
+    conn.execute_unprepared(
+        "INSERT INTO organization_versions (organization_id, data_version) VALUES ('org-a', 0)",
+    )
+    .await
+    .expect("its version");
     for (n, org) in [
         (1, Some("org-a")),
         (2, None),
@@ -331,9 +343,24 @@ async fn the_migration_chains_the_events_of_an_older_database() {
     Migrator::up(&conn, None)
         .await
         .expect("the chain migration");
-    let reports = annexa::service::audit::verify_every_chain(&conn)
-        .await
-        .expect("verify");
+    // The next event of an old organization follows its chain.
+    let txn = db_write(&conn).await.expect("txn");
+    audit::record_as(
+        &txn,
+        "system:test",
+        None,
+        audit::AuditRecord {
+            organization_id: Some("org-a"),
+            action: "thing.updated",
+            entity_type: "thing",
+            entity_id: "t1",
+            changes: audit::Changes::new().field("name", &"a", &"b"),
+        },
+    )
+    .await
+    .expect("a new event");
+    txn.commit().await.expect("commit");
+    let reports = audit::verify_every_chain(&conn).await.expect("verify");
     let mut lengths: Vec<(Option<String>, i64, bool)> = reports
         .into_iter()
         .map(|(org, r)| (org, r.length, r.ok()))
@@ -343,7 +370,7 @@ async fn the_migration_chains_the_events_of_an_older_database() {
         lengths,
         [
             (None, 1, true),
-            (Some("org-a".to_owned()), 2, true),
+            (Some("org-a".to_owned()), 3, true),
             (Some("org-b".to_owned()), 1, true)
         ]
     );
