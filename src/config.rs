@@ -125,7 +125,7 @@ pub struct Settings {
     pub jwt_secret: Option<String>,
     /// Former signing keys, comma-separated: tokens they signed are still accepted until they
     /// expire (key rotation, docs/identity.md). Each at least 32 bytes.
-    #[arg(long, global = true, env = "ANNEXA_JWT_PREVIOUS_SECRETS", hide_env_values = true, value_delimiter = ',', value_parser = parse_jwt_secret)]
+    #[arg(long, global = true, env = "ANNEXA_JWT_PREVIOUS_SECRETS", hide_env_values = true, value_delimiter = ',', value_parser = parse_previous_secret)]
     pub jwt_previous_secrets: Vec<String>,
     /// Largest evidence file accepted, in bytes.
     #[arg(long, global = true, env = "ANNEXA_MAX_UPLOAD_BYTES", default_value_t = 25 * 1024 * 1024, value_parser = clap::value_parser!(u64).range(1..))]
@@ -314,6 +314,14 @@ pub fn parse_interval(value: &str) -> Result<u64, String> {
         return Err("must be at least one second".to_owned());
     }
     Ok(seconds)
+}
+
+/// A former JWT secret; an empty entry (`ANNEXA_JWT_PREVIOUS_SECRETS=`, a trailing comma) is none.
+fn parse_previous_secret(value: &str) -> Result<String, String> {
+    if value.is_empty() {
+        return Ok(String::new());
+    }
+    parse_jwt_secret(value)
 }
 
 fn parse_jwt_secret(value: &str) -> Result<String, String> {

@@ -67,7 +67,7 @@ impl JwtKeys {
         validation.set_audience(&[AUDIENCE]);
         validation.set_required_spec_claims(&["exp", "iat", "iss", "aud", "sub"]);
         let mut decoding = vec![(key_id(secret), DecodingKey::from_secret(secret.as_bytes()))];
-        for old in previous {
+        for old in previous.iter().filter(|old| !old.is_empty()) {
             let kid = key_id(old);
             if decoding.iter().all(|(known, _)| *known != kid) {
                 decoding.push((kid, DecodingKey::from_secret(old.as_bytes())));

@@ -6,8 +6,8 @@ use reqwest::StatusCode;
 
 use crate::helpers::TestApp;
 
-const OLD: &str = "the previous signing secret, 32 bytes or more";
-const NEW: &str = "the current signing secret, also 32 bytes long";
+const OLD: &str = "the previous signing secret of 32 bytes or more";
+const NEW: &str = "the current signing secret also 32 bytes long";
 
 async fn me_status(app: &TestApp, token: &str) -> StatusCode {
     app.get("/api/v1/me", token).await.status()
@@ -85,4 +85,20 @@ async fn the_generated_secret_signs_with_a_kid_and_keeps_previous_ones() {
     assert_eq!(me_status(&app, &app.admin_token).await, StatusCode::OK);
     let (old_token, _) = JwtKeys::new(OLD, 900).issue(sub(&app)).expect("token");
     assert_eq!(me_status(&app, &old_token).await, StatusCode::OK);
+}
+
+#[test]
+fn previous_secrets_are_checked_and_an_empty_list_is_none() {
+    let run = |value: &str| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_annexa"))
+            .arg("openapi")
+            .env("ANNEXA_JWT_PREVIOUS_SECRETS", value)
+            .output()
+            .expect("run annexa")
+    };
+    assert!(run("").status.success(), "emptied after a rotation");
+    assert!(run(&format!("{},", "x".repeat(32))).status.success());
+    let out = run("too-short");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("jwt-previous-secrets"));
 }
