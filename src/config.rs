@@ -35,6 +35,31 @@ pub enum Command {
     /// Manage users from the command line.
     #[command(subcommand)]
     User(UserCommand),
+    /// Write a consistent copy of the SQLite database to a new file while the server runs
+    /// (PostgreSQL: use pg_dump).
+    Backup(BackupArgs),
+    /// Replace the SQLite database with a backup, after checking it (stop the server first;
+    /// PostgreSQL: use pg_restore).
+    Restore(RestoreArgs),
+}
+
+/// Arguments of `annexa backup`.
+#[derive(Debug, Args)]
+pub struct BackupArgs {
+    /// The file to write; it must not exist.
+    #[arg(long)]
+    pub to: std::path::PathBuf,
+}
+
+/// Arguments of `annexa restore`.
+#[derive(Debug, Args)]
+pub struct RestoreArgs {
+    /// The backup to restore (a file written by `annexa backup`).
+    #[arg(long)]
+    pub from: std::path::PathBuf,
+    /// Replace an existing database.
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// `annexa user …`
@@ -70,6 +95,17 @@ pub enum LogFormat {
     Json,
 }
 
+/// SQLite's `synchronous` setting: how often a commit waits for the disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SqliteSynchronous {
+    /// Every commit reaches the disk before it is acknowledged: nothing acknowledged is lost on
+    /// a power failure (the default).
+    Full,
+    /// WAL checkpoints reach the disk, single commits may not: a process crash loses nothing, a
+    /// power failure may lose the last acknowledged transactions. Faster writes.
+    Normal,
+}
+
 /// Service settings.
 #[derive(Debug, Clone, Args)]
 pub struct Settings {
@@ -87,6 +123,10 @@ pub struct Settings {
     /// HS256 signing key for access tokens (at least 32 bytes). When unset, a random one is generated once and kept in the database.
     #[arg(long, global = true, env = "ANNEXA_JWT_SECRET", hide_env_values = true, value_parser = parse_jwt_secret)]
     pub jwt_secret: Option<String>,
+    /// Former signing keys, comma-separated: tokens they signed are still accepted until they
+    /// expire (key rotation, docs/identity.md). Each at least 32 bytes.
+    #[arg(long, global = true, env = "ANNEXA_JWT_PREVIOUS_SECRETS", hide_env_values = true, value_delimiter = ',', value_parser = parse_previous_secret)]
+    pub jwt_previous_secrets: Vec<String>,
     /// Largest evidence file accepted, in bytes.
     #[arg(long, global = true, env = "ANNEXA_MAX_UPLOAD_BYTES", default_value_t = 25 * 1024 * 1024, value_parser = clap::value_parser!(u64).range(1..))]
     pub max_upload_bytes: u64,
@@ -113,6 +153,16 @@ pub struct Settings {
     /// Lifetime of access tokens, in seconds.
     #[arg(long, global = true, env = "ANNEXA_ACCESS_TOKEN_TTL", default_value_t = 900, value_parser = clap::value_parser!(u64).range(30..=86_400))]
     pub access_token_ttl: u64,
+    /// SQLite only: `full` (every acknowledged commit survives a power failure) or `normal`
+    /// (faster; a power failure may lose the last commits). PostgreSQL is unaffected.
+    #[arg(
+        long,
+        global = true,
+        env = "ANNEXA_SQLITE_SYNCHRONOUS",
+        value_enum,
+        default_value = "full"
+    )]
+    pub sqlite_synchronous: SqliteSynchronous,
     /// Database connection pool size.
     #[arg(long, global = true, env = "ANNEXA_DB_POOL_SIZE", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=200))]
     pub db_pool_size: u32,
@@ -220,12 +270,14 @@ impl Settings {
             database_url: database_url.to_owned(),
             bind: SocketAddr::from(([127, 0, 0, 1], 0)),
             jwt_secret: None,
+            jwt_previous_secrets: Vec::new(),
             max_upload_bytes: 25 * 1024 * 1024,
             log_format: LogFormat::Pretty,
             bootstrap_admin_email: None,
             bootstrap_admin_password: None,
             access_token_ttl: 900,
             db_pool_size: 10,
+            sqlite_synchronous: SqliteSynchronous::Full,
             cache_mb: 16,
             workers: None,
             snapshot_interval: 86_400,
@@ -291,6 +343,14 @@ fn parse_worker_id(value: &str) -> Result<String, String> {
         return Err("must be 1 to 200 characters".to_owned());
     }
     Ok(value.to_owned())
+}
+
+/// A former JWT secret; an empty entry (`ANNEXA_JWT_PREVIOUS_SECRETS=`, a trailing comma) is none.
+fn parse_previous_secret(value: &str) -> Result<String, String> {
+    if value.is_empty() {
+        return Ok(String::new());
+    }
+    parse_jwt_secret(value)
 }
 
 fn parse_jwt_secret(value: &str) -> Result<String, String> {

@@ -1,11 +1,12 @@
-//! The `annexa` command: dispatches to serve, demo, migrate, openapi or user management.
+//! The `annexa` command: dispatches to serve, demo, migrate, openapi, user management, backup
+//! or restore.
 
 use annexa::{
     auth::password,
     config::{Cli, Command, Settings, UserCommand},
     demo::{self, SeedSpec},
     domain::identity::check_password,
-    service::identity,
+    service::{backup, identity},
     startup::{self, Application, StartupError},
     store::db,
     telemetry,
@@ -97,6 +98,26 @@ async fn main() {
             match result {
                 Ok(id) => println!("created user {id}"),
                 Err(err) => fail(err),
+            }
+        }
+        Command::Backup(args) => {
+            telemetry::init(settings.log_format);
+            match backup::backup(&settings, &args.to).await {
+                Ok(bytes) => println!("backup written to {} ({bytes} bytes)", args.to.display()),
+                Err(err) => fail(format!("backup failed: {err}")),
+            }
+        }
+        Command::Restore(args) => {
+            telemetry::init(settings.log_format);
+            match backup::restore(&settings, &args.from, args.force).await {
+                Ok(done) => println!(
+                    "restored {} into {}: {} audit chains verified, {} events",
+                    args.from.display(),
+                    done.target.display(),
+                    done.chains,
+                    done.events
+                ),
+                Err(err) => fail(format!("restore refused: {err}")),
             }
         }
         Command::Serve => {

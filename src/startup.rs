@@ -115,7 +115,11 @@ pub async fn prepare(settings: Settings) -> Result<AppState, StartupError> {
     Ok(AppState {
         rate_limits: Arc::new(RateLimits::new(&settings)),
         cache: Arc::new(Cache::new(settings.cache_mb as usize * 1024 * 1024)),
-        jwt: Arc::new(JwtKeys::new(&secret, settings.access_token_ttl)),
+        jwt: Arc::new(JwtKeys::rotated(
+            &secret,
+            &settings.jwt_previous_secrets,
+            settings.access_token_ttl,
+        )),
         db: db_conn,
         settings: Arc::new(settings),
         queries,

@@ -19,6 +19,8 @@ pub struct Model {
     pub period: Option<String>,
     pub created_by: String,
     pub computed_at: DateTimeUtc,
+    /// The head `hash` of the organization's audit chain when the snapshot was stored.
+    pub audit_head_hash: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

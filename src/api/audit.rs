@@ -3,8 +3,12 @@
 // The route path is relative to the organization's scope, `/api/v1/organizations/{org_id}`
 // (see `api::configure`).
 
-use actix_web::{HttpRequest, HttpResponse, get, web};
+use actix_web::{
+    HttpRequest, HttpResponse, get,
+    web::{self, Bytes},
+};
 use chrono::{DateTime, Utc};
+use futures_util::{StreamExt, TryStreamExt};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -14,9 +18,10 @@ use crate::{
         pagination::{PageQuery, list_response},
         responses::Forbidden,
     },
-    error::Result,
+    domain::audit_chain::BreakReason,
+    error::{AppError, Result},
     page_schema,
-    service::audit::{self, AuditFilter},
+    service::audit::{self, AuditFilter, ChainReport},
 };
 
 /// One recorded mutation.
@@ -41,6 +46,16 @@ pub struct AuditEvent {
     pub changes: serde_json::Value,
     /// The request that made the change.
     pub request_id: Option<String>,
+    /// The event's position in the organization's hash chain: 1, 2, 3…
+    #[schema(example = 42)]
+    pub chain_seq: Option<i64>,
+    /// The previous event's `hash` (64 zeros for the first event).
+    #[schema(example = "3b9e0d4a6c1f8e2b5d7a9c0e1f3a5b7d9c2e4f6a8b0d1c3e5f7a9b2d4c6e8f0a")]
+    pub prev_hash: Option<String>,
+    /// SHA-256 (hex) of the event's canonical form (docs/audit-events.md); the next event's
+    /// `prev_hash`.
+    #[schema(example = "9f2c4e0b7a1d3c5e8f6a2b4d6c8e0f1a3b5c7d9e1f2a4b6c8d0e2f4a6b8c0d2e")]
+    pub hash: Option<String>,
 }
 
 impl From<entity::audit_event::Model> for AuditEvent {
@@ -55,6 +70,9 @@ impl From<entity::audit_event::Model> for AuditEvent {
             entity_type: e.entity_type,
             entity_id: e.entity_id,
             request_id: e.request_id,
+            chain_seq: e.chain_seq,
+            prev_hash: e.prev_hash,
+            hash: e.hash,
         }
     }
 }
@@ -109,4 +127,132 @@ pub async fn audit_event_list(
     let filter = AuditFilter::from(query.into_inner());
     let page = audit::list(&ctx.db, &ctx.principal, &org.0, &filter, &page.request()?).await?;
     Ok(list_response(&req, page.map(AuditEvent::from)))
+}
+
+/// The first broken link of a chain.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuditChainBreak {
+    /// The position where the chain breaks (for `missing`, the empty position).
+    pub chain_seq: i64,
+    /// The event at (or, for `missing`, right after) that position.
+    pub event_id: String,
+    /// `hash_mismatch`: the event was edited; `missing`: an event was deleted;
+    /// `prev_mismatch`: an event was inserted or the events were reordered.
+    pub reason: BreakReason,
+}
+
+/// The result of verifying the organization's audit chain.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuditChainVerification {
+    /// Events in the chain.
+    #[schema(example = 1204)]
+    pub length: i64,
+    /// The last event's `hash` (null while there is no event). Keep it: a later verification
+    /// whose chain no longer contains it shows that events were removed from the end.
+    #[schema(example = "9f2c4e0b7a1d3c5e8f6a2b4d6c8e0f1a3b5c7d9e1f2a4b6c8d0e2f4a6b8c0d2e")]
+    pub head_hash: Option<String>,
+    /// When the verification finished.
+    pub verified_at: DateTime<Utc>,
+    /// Whether every link holds.
+    pub ok: bool,
+    /// The first broken link, or null.
+    pub first_broken: Option<AuditChainBreak>,
+}
+
+impl From<ChainReport> for AuditChainVerification {
+    fn from(r: ChainReport) -> Self {
+        Self {
+            ok: r.ok(),
+            length: r.length,
+            head_hash: r.head_hash,
+            verified_at: r.verified_at,
+            first_broken: r.first_broken.map(|b| AuditChainBreak {
+                chain_seq: b.chain_seq,
+                event_id: b.event_id,
+                reason: b.reason,
+            }),
+        }
+    }
+}
+
+/// Verify the audit chain.
+///
+/// Auditors and admins. Recomputes every event's hash, oldest first, and checks that each
+/// event names its predecessor's hash and that no position is empty. An answer with `ok: false`
+/// is still 200: the verification itself succeeded.
+#[utoipa::path(
+    tag = "audit",
+    params(OrgPath),
+    responses(
+        (status = 200, description = "The verification", body = AuditChainVerification),
+        (status = 403, response = Forbidden),
+    )
+)]
+#[get("/audit-events/verify")]
+pub async fn audit_event_verify(ctx: Ctx, org: OrgPath) -> Result<HttpResponse> {
+    let report = audit::verify(&ctx.db, &ctx.principal, &org.0).await?;
+    Ok(HttpResponse::Ok().json(AuditChainVerification::from(report)))
+}
+
+/// Filters of the export.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AuditExportQuery {
+    /// Only events at or after this time (RFC 3339).
+    pub since: Option<DateTime<Utc>>,
+}
+
+/// One line of the export: an event with its organization.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuditExportLine {
+    /// The organization the event belongs to.
+    pub organization_id: Option<String>,
+    /// The event.
+    #[serde(flatten)]
+    pub event: AuditEvent,
+}
+
+fn ndjson_line(event: entity::audit_event::Model) -> Result<Vec<u8>> {
+    let line = AuditExportLine {
+        organization_id: event.organization_id.clone(),
+        event: AuditEvent::from(event),
+    };
+    let mut bytes = serde_json::to_vec(&line).map_err(AppError::internal)?;
+    bytes.push(b'\n');
+    Ok(bytes)
+}
+
+/// Export the audit trail.
+///
+/// Auditors and admins. Every event, oldest first in chain order, as newline-delimited JSON
+/// (one `AuditExportLine` per line), streamed as it is read: for SIEMs and offline
+/// verification (docs/audit-events.md).
+#[utoipa::path(
+    tag = "audit",
+    params(OrgPath, AuditExportQuery),
+    responses(
+        (status = 200, description = "One event per line", content_type = "application/x-ndjson",
+            body = AuditExportLine),
+        (status = 403, response = Forbidden),
+    )
+)]
+#[get("/audit-events/export")]
+pub async fn audit_event_export(
+    ctx: Ctx,
+    org: OrgPath,
+    query: web::Query<AuditExportQuery>,
+) -> Result<HttpResponse> {
+    let pages = audit::export_pages(&ctx.db, &ctx.principal, &org.0, query.since).await?;
+    let body = pages
+        .map(|page| {
+            let mut chunk = Vec::new();
+            for event in page? {
+                chunk.extend(ndjson_line(event)?);
+            }
+            Ok::<_, AppError>(Bytes::from(chunk))
+        })
+        .into_stream();
+    Ok(HttpResponse::Ok()
+        .content_type("application/x-ndjson")
+        .streaming(body))
 }

@@ -136,6 +136,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
                         .service(controls::control_get)
                         .service(controls::control_update)
                         .service(audit::audit_event_list)
+                        .service(audit::audit_event_verify)
+                        .service(audit::audit_event_export)
                         .service(evidence::evidence_list)
                         .service(evidence::evidence_create)
                         .service(evidence::evidence_get)

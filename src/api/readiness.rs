@@ -356,6 +356,11 @@ pub struct ReadinessSnapshot {
     /// The risk register's part then (formula version 2).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub risk: Option<ReadinessRisk>,
+    /// The `hash` of the organization's latest audit event when the snapshot was stored: it
+    /// pins the audit trail the snapshot was computed from (null before the first event, or for
+    /// snapshots stored before the trail was chained).
+    #[schema(example = "9f2c4e0b7a1d3c5e8f6a2b4d6c8e0f1a3b5c7d9e1f2a4b6c8d0e2f4a6b8c0d2e")]
+    pub audit_head_hash: Option<String>,
 }
 
 impl TryFrom<entity::readiness_snapshot::Model> for ReadinessSnapshot {
@@ -378,6 +383,7 @@ impl TryFrom<entity::readiness_snapshot::Model> for ReadinessSnapshot {
             counts: details.counts.into(),
             groups: details.groups.into_iter().map(GroupScore::from).collect(),
             risk: details.risk.as_ref().map(ReadinessRisk::from),
+            audit_head_hash: s.audit_head_hash,
         })
     }
 }

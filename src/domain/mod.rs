@@ -2,6 +2,7 @@
 //! readiness formula and webhook signing.
 
 pub mod asset;
+pub mod audit_chain;
 pub mod control;
 pub mod evidence;
 pub mod finding;

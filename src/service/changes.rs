@@ -53,7 +53,7 @@ async fn write<C: ConnectionTrait>(
         return Err(AppError::internal("a webhook event needs an organization"));
     };
     let entity_type = record.entity_type;
-    let row = audit::row(&actor.actor(), actor.request_id.as_deref(), record);
+    let row = audit::chained_row(conn, &actor.actor(), actor.request_id.as_deref(), record).await?;
     match audit_store::update_and_insert(conn, update, row).await? {
         Written::NotUpdated => Err(AppError::internal(format!(
             "the {entity_type} was not updated"

@@ -5,6 +5,7 @@ pub mod assets;
 pub mod audit;
 pub mod authn;
 pub mod authz;
+pub mod backup;
 pub mod batch;
 pub mod catalog;
 pub mod changes;

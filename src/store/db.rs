@@ -19,7 +19,8 @@ use tokio::sync::OwnedMutexGuard;
 
 use crate::config::Settings;
 
-/// Opens the pool. SQLite files are created if missing and run with WAL, foreign keys and a busy timeout.
+/// Opens the pool. SQLite files are created if missing and run with WAL, `synchronous` as
+/// configured (FULL by default), foreign keys and a busy timeout.
 pub async fn connect(settings: &Settings) -> Result<DatabaseConnection, DbErr> {
     let mut options = ConnectOptions::new(settings.database_url.clone());
     options
@@ -38,11 +39,16 @@ pub async fn connect(settings: &Settings) -> Result<DatabaseConnection, DbErr> {
         options.test_before_acquire_if_idle_for(Duration::from_secs(30));
     }
     if settings.is_sqlite() {
-        options.map_sqlx_sqlite_opts(|opts| {
-            use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+        use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+        // FULL by default: an acknowledged commit survives a power failure (docs/operations.md).
+        let synchronous = match settings.sqlite_synchronous {
+            crate::config::SqliteSynchronous::Full => SqliteSynchronous::Full,
+            crate::config::SqliteSynchronous::Normal => SqliteSynchronous::Normal,
+        };
+        options.map_sqlx_sqlite_opts(move |opts| {
             opts.create_if_missing(true)
                 .journal_mode(SqliteJournalMode::Wal)
-                .synchronous(SqliteSynchronous::Normal)
+                .synchronous(synchronous)
                 .foreign_keys(true)
                 .busy_timeout(Duration::from_secs(10))
                 // Read pages through the OS page cache, shared by all connections; a larger

@@ -4,6 +4,7 @@
 pub mod assets;
 pub mod audit;
 pub mod authn;
+pub mod backup;
 pub mod catalog;
 pub mod counters;
 pub mod db;

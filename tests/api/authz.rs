@@ -47,6 +47,7 @@ fn rule(operation_id: &str) -> Option<Rule> {
         "adoption_create" => Org(Action::Administer),
         "control_create" | "control_update" => Org(Action::ChangeControls),
         "audit_event_list" => Org(Action::ReadAuditEvents),
+        "audit_event_verify" | "audit_event_export" => Org(Action::ReadAuditEvents),
         "evidence_list" | "evidence_get" | "evidence_content_get" | "control_evidence_list" => {
             Org(Action::Read)
         }

@@ -6,15 +6,19 @@
 
 mod architecture;
 mod assets;
+mod audit_chain;
 mod authz;
+mod backup;
 mod catalog;
 mod controls;
 mod demo;
+mod durability;
 mod evidence;
 mod findings;
 mod foundation;
 mod helpers;
 mod identity;
+mod key_rotation;
 mod openapi;
 mod rate_limits;
 mod readiness;

@@ -59,6 +59,7 @@ fn snapshot_row(
         period: Set(period),
         created_by: Set(created_by.to_owned()),
         computed_at: Set(report.computed_at),
+        audit_head_hash: Set(None),
     })
 }
 
@@ -72,8 +73,10 @@ pub async fn snapshot_now(
     authz::authorize(db_conn, principal, org_id, Action::ChangeControls).await?;
     let framework = adopted_framework(db_conn, org_id, key).await?;
     let report = compute(db_conn, org_id, framework, FORMULA_VERSION).await?;
-    let row = snapshot_row(org_id, &report, "manual", None, &principal.actor())?;
+    let mut row = snapshot_row(org_id, &report, "manual", None, &principal.actor())?;
     let txn = db::begin_write(db_conn).await?;
+    // Pins the audit trail the snapshot was computed from (docs/audit-events.md).
+    row.audit_head_hash = Set(crate::service::audit::head_hash(&txn, org_id).await?);
     let saved = readiness_snapshot::Entity::insert(row)
         .exec_with_returning(&txn)
         .await?;
@@ -185,13 +188,15 @@ pub async fn take_scheduled_snapshots(
             continue;
         };
         let report = compute(db_conn, &a.organization_id, framework, FORMULA_VERSION).await?;
-        let row = snapshot_row(
+        let mut row = snapshot_row(
             &a.organization_id,
             &report,
             "scheduled",
             Some(period.clone()),
             "system",
         )?;
+        row.audit_head_hash =
+            Set(crate::service::audit::head_hash(db_conn, &a.organization_id).await?);
         let result = readiness_snapshot::Entity::insert(row)
             .on_conflict(
                 OnConflict::columns([

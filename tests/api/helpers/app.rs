@@ -34,7 +34,7 @@ enum Cleanup {
 }
 
 impl TestDb {
-    async fn create() -> Self {
+    pub async fn create() -> Self {
         let id = uuid::Uuid::now_v7().simple().to_string();
         match std::env::var("ANNEXA_TEST_DATABASE_URL") {
             Ok(admin_url) if admin_url.starts_with("postgres") => {

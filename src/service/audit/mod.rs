@@ -1,10 +1,20 @@
 //! The audit trail: every mutation records who changed what (old → new) inside its own
-//! transaction, and the trail is listed for auditors.
+//! transaction, as the next link of its organization's hash chain; the trail is listed,
+//! verified and exported for auditors (docs/audit-events.md).
 
 use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait};
 use serde_json::{Map, Value};
 
-use crate::{domain::principal::Principal, error::Result, store, store::db};
+use crate::{
+    domain::{audit_chain, principal::Principal},
+    error::Result,
+    store,
+    store::db,
+};
+
+mod chain;
+
+pub use chain::{ChainReport, export_pages, head_hash, verify, verify_chain, verify_every_chain};
 
 /// The changed fields of one mutation: field → `[old, new]`.
 #[derive(Debug, Default, Clone)]
@@ -78,26 +88,52 @@ pub async fn record_as<C: ConnectionTrait>(
     event: AuditRecord<'_>,
 ) -> Result<()> {
     // Inserting an organization's event also moves its data version (caches key on it).
-    store::audit::insert(conn, row(actor, request_id, event)).await
+    let row = chained_row(conn, actor, request_id, event).await?;
+    store::audit::insert(conn, row).await
 }
 
-/// The stored row of an event.
-pub(crate) fn row(
+/// The stored row of an event, chained to its chain's head: this takes the chain's turn for
+/// the rest of the transaction (see [`store::audit::append_head`]), so insert it in the same one.
+pub(crate) async fn chained_row<C: ConnectionTrait>(
+    conn: &C,
     actor: &str,
     request_id: Option<&str>,
     event: AuditRecord<'_>,
-) -> entity::audit_event::ActiveModel {
-    entity::audit_event::ActiveModel {
-        id: Set(db::new_id()),
+) -> Result<entity::audit_event::ActiveModel> {
+    let (seq, prev_hash) = match store::audit::append_head(conn, event.organization_id).await? {
+        Some((seq, hash)) => (seq + 1, hash),
+        None => (1, audit_chain::GENESIS.to_owned()),
+    };
+    let id = db::new_id();
+    let at = db::now();
+    let changes = Value::Object(event.changes.0).to_string();
+    let hash = audit_chain::hash(&audit_chain::Link {
+        id: &id,
+        organization_id: event.organization_id,
+        chain_seq: seq,
+        at,
+        actor,
+        action: event.action,
+        entity_type: event.entity_type,
+        entity_id: event.entity_id,
+        changes: &changes,
+        request_id,
+        prev_hash: &prev_hash,
+    });
+    Ok(entity::audit_event::ActiveModel {
+        id: Set(id),
         organization_id: Set(event.organization_id.map(str::to_owned)),
-        at: Set(db::now()),
+        at: Set(at),
         actor: Set(actor.to_owned()),
         action: Set(event.action.to_owned()),
         entity_type: Set(event.entity_type.to_owned()),
         entity_id: Set(event.entity_id.to_owned()),
-        changes: Set(Value::Object(event.changes.0).to_string()),
+        changes: Set(changes),
         request_id: Set(request_id.map(str::to_owned)),
-    }
+        chain_seq: Set(Some(seq)),
+        prev_hash: Set(Some(prev_hash)),
+        hash: Set(Some(hash)),
+    })
 }
 
 /// Filters of the audit trail.
