@@ -29,6 +29,16 @@ pub struct Model {
     pub external_ref: Option<String>,
     pub in_scope: bool,
     pub status: AssetStatus,
+    /// The supplier the asset comes from.
+    pub supplier_id: Option<String>,
+    /// The CycloneDX BOM (`serialNumber`) an imported asset came from.
+    pub source_bom: Option<String>,
+    /// The component's `bom-ref` (else its `purl`) in that BOM: with `source_bom`, the import's key.
+    pub source_ref: Option<String>,
+    /// CycloneDX `hashes`, as a JSON array.
+    pub hashes: String,
+    /// CycloneDX `externalReferences`, as a JSON array.
+    pub external_references: String,
     pub version: i32,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,

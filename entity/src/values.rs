@@ -224,3 +224,55 @@ stored_enum!(
         Planned => "planned",
     }
 );
+
+stored_enum!(
+    /// What a supplier provides.
+    SupplierKind {
+        /// Models or model APIs (an LLM provider, a model hub).
+        AiModelProvider => "ai_model_provider",
+        /// An ML platform (training, tracking, serving).
+        MlPlatform => "ml_platform",
+        Cloud => "cloud",
+        /// Datasets or labelling.
+        DataProvider => "data_provider",
+        Saas => "saas",
+        Other => "other",
+    }
+);
+
+stored_enum!(
+    /// How much the organization depends on a supplier.
+    Criticality {
+        Low => "low",
+        Medium => "medium",
+        High => "high",
+        Critical => "critical",
+    }
+);
+
+stored_enum!(
+    /// Where a supplier relationship stands.
+    SupplierStatus {
+        Onboarding => "onboarding",
+        Active => "active",
+        Offboarded => "offboarded",
+    }
+);
+
+stored_enum!(
+    /// Where a supplier security review stands.
+    SupplierReviewStatus {
+        Planned => "planned",
+        InProgress => "in_progress",
+        Completed => "completed",
+    }
+);
+
+stored_enum!(
+    /// The outcome of a completed supplier review.
+    ReviewDecision {
+        Approved => "approved",
+        ApprovedWithConditions => "approved_with_conditions",
+        Rejected => "rejected",
+    }
+);

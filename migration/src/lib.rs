@@ -13,6 +13,7 @@ mod m20261126_000008_organization_versions;
 mod m20261126_000009_audit_moves_version;
 mod m20261204_000010_risk_register;
 mod m20261204_000011_audit_chain;
+mod m20261204_000012_suppliers;
 
 /// The ordered list of migrations applied by `annexa migrate` and at `serve` start-up.
 pub struct Migrator;
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000009_audit_moves_version::Migration),
             Box::new(m20261204_000010_risk_register::Migration),
             Box::new(m20261204_000011_audit_chain::Migration),
+            Box::new(m20261204_000012_suppliers::Migration),
         ]
     }
 }

@@ -47,6 +47,14 @@ wire_enum!(
         RiskUpdated => "risk.updated",
         /// A risk's residual level was formally accepted.
         RiskAccepted => "risk.accepted",
+        /// A supplier was added.
+        SupplierCreated => "supplier.created",
+        /// A supplier changed.
+        SupplierUpdated => "supplier.updated",
+        /// A supplier's security review was completed.
+        SupplierReviewCompleted => "supplier.review_completed",
+        /// A CycloneDX BOM was imported into the asset inventory.
+        AssetsImported => "assets.imported",
         /// A framework's readiness score or level changed.
         ReadinessScoreChanged => "readiness.score_changed",
     }
