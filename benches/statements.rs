@@ -200,6 +200,41 @@ async fn run(backend: &str, url: &str) -> Result<(), Error> {
         bench.post(&format!("{org}/findings"), finding).await?.0,
     );
 
+    // The risk register: the same counts for 2 or 12 risks (the tests check it).
+    let (_, asset) = bench
+        .post(
+            &format!("{org}/assets"),
+            json!({"name": "Ranker", "kind": "ml_model"}),
+        )
+        .await?;
+    for (risks, total) in [(2usize, 2usize), (10, 12)] {
+        for i in 0..risks {
+            let (n, _) = bench
+                .post(
+                    &format!("{org}/risks"),
+                    json!({"title": format!("Risk {i}"), "asset_ids": [asset["id"]],
+                           "inherent": {"likelihood": 4, "impact": 4}, "treatment": "modify",
+                           "controls": [{"control_id": page["items"][0]["id"], "role": "planned"}]}),
+                )
+                .await?;
+            if i == 0 && total == 2 {
+                row("register a risk (an asset, a control)", n);
+            }
+        }
+        row(
+            &format!("list {total} risks"),
+            bench.get(&format!("{org}/risks?limit=100")).await?,
+        );
+        row(
+            &format!("risk treatment plan of {total} risks"),
+            bench.get(&format!("{org}/risk-treatment-plan")).await?,
+        );
+        row(
+            &format!("readiness report with {total} risks, computed"),
+            bench.get(&report).await?,
+        );
+    }
+
     println!("\n{backend}: statements per request");
     for (what, n) in rows {
         println!("  {what:<48} {n:>3}");

@@ -1,7 +1,7 @@
 //! Controls and the Statement of Applicability: adoption, the applicability rules, optimistic
 //! concurrency, filters, pagination, the SoA as JSON and CSV, the audit trail and query counts.
 
-use std::{collections::BTreeSet, sync::atomic::Ordering};
+use std::collections::BTreeSet;
 
 use annexa::domain::role::Role;
 use reqwest::{Method, StatusCode};
@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 
 use crate::helpers::{
     AI_CHECKLIST, ISO_27001, ISO_42001, NewFinding, TestApp, assert_problem, body, id_of,
+    queries_during,
 };
 
 #[tokio::test]
@@ -670,16 +671,6 @@ async fn every_change_is_in_the_audit_trail() {
     assert_problem(app.get(&events_path, &editor.token).await, 403).await;
     let viewer = app.member(&org, Role::Viewer).await;
     assert_problem(app.get(&events_path, &viewer.token).await, 403).await;
-}
-
-/// Statements executed while `f` runs (the app runs nothing else meanwhile).
-async fn queries_during<F: std::future::Future<Output = reqwest::Response>>(
-    app: &TestApp,
-    f: F,
-) -> (u64, reqwest::Response) {
-    let before = app.state.queries.load(Ordering::SeqCst);
-    let res = f.await;
-    (app.state.queries.load(Ordering::SeqCst) - before, res)
 }
 
 #[tokio::test]

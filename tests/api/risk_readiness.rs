@@ -5,7 +5,7 @@ use chrono::{Duration, Utc};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{ISO_27001, Org, TestApp, body, expect_status, id_of};
+use crate::helpers::{ISO_27001, Org, TestApp, body, expect_status, id_of, queries_during};
 
 /// A date `days` from today (negative: in the past), `YYYY-MM-DD`.
 fn day(days: i64) -> String {
@@ -267,4 +267,51 @@ async fn snapshots_keep_the_risk_section() {
     assert_eq!(snapshot["formula_version"], 2);
     assert_eq!(snapshot["risk"]["open_risks"], 1);
     assert_eq!(counts(&snapshot["risk"]["by_inherent_level"]), [1, 0, 0, 0]);
+}
+
+#[tokio::test]
+async fn risk_lists_and_the_report_cost_the_same_statements_for_2_or_12_risks() {
+    let app = TestApp::spawn_with(|s| {
+        // Nothing else may run while statements are counted.
+        s.webhook_worker = false;
+    })
+    .await;
+    let org = app.org_with(ISO_27001).await;
+    let model = asset(&app, &org, json!({"name": "Ranker", "kind": "ml_model"})).await;
+    let add_risks = async |n: usize| {
+        for i in 0..n {
+            risk(
+                &app,
+                &org,
+                json!({
+                    "title": format!("Risk {i}"), "asset_ids": [model],
+                    "inherent": {"likelihood": 4, "impact": 4}, "treatment": "modify",
+                    "controls": [{"control_id": org.control("A.8.28"), "role": "planned"},
+                                 {"control_id": org.control("A.5.1"), "role": "existing"}],
+                }),
+            )
+            .await;
+        }
+    };
+    let paths = [
+        org.path("/risks?limit=100"),
+        org.path("/risk-treatment-plan"),
+        org.path("/assets?limit=100"),
+        org.path(&format!("/readiness/{ISO_27001}")),
+    ];
+    let measure = async || {
+        let mut counts = Vec::new();
+        for path in &paths {
+            let (n, res) = queries_during(&app, app.get(path, &org.auditor.token)).await;
+            assert_eq!(res.status(), StatusCode::OK, "{path}");
+            counts.push(n);
+        }
+        counts
+    };
+    add_risks(2).await;
+    let few = measure().await;
+    add_risks(10).await;
+    let many = measure().await;
+    assert_eq!(few, many, "statements per request ({paths:?})");
+    assert!(many.iter().all(|n| *n <= 20), "{many:?}");
 }

@@ -388,3 +388,16 @@ impl FindByEmail for entity::user::Entity {
             .expect("user exists")
     }
 }
+
+/// Statements executed while `f` runs (the app runs nothing else meanwhile).
+pub async fn queries_during<F: std::future::Future<Output = reqwest::Response>>(
+    app: &TestApp,
+    f: F,
+) -> (u64, reqwest::Response) {
+    let before = app.state.queries.load(std::sync::atomic::Ordering::SeqCst);
+    let res = f.await;
+    (
+        app.state.queries.load(std::sync::atomic::Ordering::SeqCst) - before,
+        res,
+    )
+}
