@@ -45,7 +45,10 @@ from annexa_api_client.api.evidence import (
 from annexa_api_client.api.findings import finding_create, finding_get, finding_update
 from annexa_api_client.api.members import member_create, member_list
 from annexa_api_client.api.organizations import organization_create
+from annexa_api_client.api.assets import asset_create, asset_lineage_get
 from annexa_api_client.api.readiness import readiness_get
+from annexa_api_client.api.risk_templates import risk_template_get
+from annexa_api_client.api.risks import risk_create, risk_treatment_plan_get
 from annexa_api_client.api.users import user_create
 from annexa_api_client.api.webhooks import (
     webhook_create,
@@ -54,6 +57,16 @@ from annexa_api_client.api.webhooks import (
     webhook_secret_rotate,
 )
 from annexa_api_client.models import (
+    Asset,
+    AssetCreate,
+    AssetKind,
+    AssetLineage,
+    RatingInput,
+    Risk,
+    RiskCreate,
+    RiskTemplate,
+    RiskTreatment,
+    TreatmentPlan,
     AdoptedFramework,
     AdoptionCreate,
     Control,
@@ -111,6 +124,7 @@ SOA_CSV_HEADER = [
     "owner",
     "evidence_count",
     "open_findings_count",
+    "risks",
 ]
 
 T = TypeVar("T")
@@ -501,6 +515,71 @@ def main() -> int:
     )
     check(all(d.status == DeliveryStatus.PENDING for d in log.items), "deliveries are not pending")
 
+    # --- the risk register ---------------------------------------------------
+    step("register an ML model trained on a dataset (assets with lineage)")
+    dataset = expect(
+        asset_create.sync_detailed(
+            org_id, client=editor, body=AssetCreate(name="Support tickets 2026", kind=AssetKind.DATASET)
+        ),
+        201,
+        Asset,
+        "POST /assets (dataset)",
+    )
+    model = expect(
+        asset_create.sync_detailed(
+            org_id,
+            client=editor,
+            body=AssetCreate(
+                name="Support LLM", kind=AssetKind.ML_MODEL, asset_version="3.1", derived_from=[dataset.id]
+            ),
+        ),
+        201,
+        Asset,
+        "POST /assets (model)",
+    )
+    lineage = expect(
+        asset_lineage_get.sync_detailed(org_id, model.id, client=auditor), 200, AssetLineage, "GET /assets/{id}/lineage"
+    )
+    check([a.id for a in lineage.ancestors] == [dataset.id], f"model's ancestors: {lineage.ancestors}")
+
+    step("register a risk from a template on the model")
+    template = expect(
+        risk_template_get.sync_detailed("training-data-poisoning", client=auditor),
+        200,
+        RiskTemplate,
+        "GET /risk-templates/{key}",
+    )
+    risk = expect(
+        risk_create.sync_detailed(
+            org_id,
+            client=editor,
+            body=RiskCreate(
+                template=template.key,
+                asset_ids=[model.id, dataset.id],
+                inherent=RatingInput(likelihood=4, impact=5),
+                treatment=RiskTreatment.MODIFY,
+                treatment_plan="Verify dataset provenance before every fine-tune",
+            ),
+        ),
+        201,
+        Risk,
+        "POST /risks (template)",
+    )
+    check(risk.ref.startswith("R-"), f"risk ref is {risk.ref}")
+    check(risk.title == template.title, f"risk title {risk.title!r}, template {template.title!r}")
+    check(risk.above_appetite, "a likelihood 4 × impact 5 risk is above the default appetite")
+    check(
+        any(c.role.value == "planned" for c in risk.controls),
+        f"the template's suggested controls are not planned: {risk.controls}",
+    )
+
+    step("read the risk treatment plan")
+    plan = expect(
+        risk_treatment_plan_get.sync_detailed(org_id, client=auditor), 200, TreatmentPlan, "GET /risk-treatment-plan"
+    )
+    check([i.risk_id for i in plan.items] == [risk.id], f"treatment plan items: {[i.ref for i in plan.items]}")
+    check(len(plan.items[0].planned_controls) > 0, "the plan lists no planned control")
+
     # --- readiness and SoA -------------------------------------------------
     step(f"read the readiness report for {FRAMEWORK}")
     report = expect(
@@ -509,6 +588,8 @@ def main() -> int:
     check(report.framework == FRAMEWORK, f"report is for {report.framework}")
     check(0 <= report.score <= 100, f"score {report.score} outside 0..100")
     check(len(report.groups) > 0, "report has no groups")
+    check(report.formula_version == 2, f"formula version {report.formula_version}")
+    check(report.risk is not None and report.risk.open_risks == 1, f"risk section: {report.risk}")
 
     step("read the SoA as JSON (generated function)")
     soa = expect(

@@ -7,6 +7,7 @@
 
 mod dataset;
 mod naming;
+mod register;
 mod showcase;
 
 use rand::{SeedableRng, rngs::StdRng};
@@ -28,6 +29,10 @@ pub struct SeedSpec {
     pub evidence: usize,
     /// How many findings to raise.
     pub findings: usize,
+    /// How many assets to register (the demo has a fixed inventory of at most eight).
+    pub assets: usize,
+    /// How many risks to register, from the shipped templates.
+    pub risks: usize,
     /// How evidence and findings are titled (the titles draw nothing from the random seed).
     pub naming: Naming,
 }
@@ -42,23 +47,29 @@ fn all_frameworks() -> Vec<String> {
 }
 
 impl SeedSpec {
-    /// All three shipped frameworks, 5,000 evidence items and 1,000 findings, times `scale`.
+    /// All three shipped frameworks, 5,000 evidence items, 1,000 findings, 200 assets and 100
+    /// risks, times `scale`.
     pub fn standard(scale: usize) -> Self {
         Self {
             frameworks: all_frameworks(),
             evidence: 5_000 * scale,
             findings: 1_000 * scale,
+            assets: 200 * scale,
+            risks: 100 * scale,
             naming: Naming::Numbered,
         }
     }
 
-    /// The size of `annexa demo`: all three frameworks, 40 evidence items and 15 findings,
-    /// few enough to read through by hand and seeded in a few seconds.
+    /// The size of `annexa demo`: all three frameworks, 40 evidence items, 15 findings, an AI
+    /// inventory of 8 assets and 12 risks, few enough to read through by hand and seeded in a
+    /// few seconds.
     pub fn demo() -> Self {
         Self {
             frameworks: all_frameworks(),
             evidence: 40,
             findings: 15,
+            assets: 8,
+            risks: 12,
             naming: Naming::AiCompany,
         }
     }
@@ -145,6 +156,7 @@ pub async fn seed_organization_for(
     )
     .await?;
     dataset::move_findings(db_conn, &mut rng, &members, &org.id, raised).await?;
+    register::add_register(db_conn, &mut rng, &members, &org.id, spec, now.date_naive()).await?;
     // Fresh planner statistics, as a database in service would have.
     db_conn.execute_unprepared("ANALYZE").await?;
     Ok(SeededOrg {

@@ -30,6 +30,8 @@ async fn the_demo_is_seeded_once_and_can_be_read() {
         ("controls?limit=500", 123 + 70 + 95),
         ("evidence?limit=500", spec.evidence),
         ("findings?limit=500", spec.findings),
+        ("assets?limit=500", spec.assets),
+        ("risks?limit=500", spec.risks),
     ] {
         let res = app
             .get(&format!("/api/v1/organizations/{org}/{path}"), &token)
@@ -48,4 +50,16 @@ async fn the_demo_is_seeded_once_and_can_be_read() {
     let report = body(res).await;
     assert_eq!(report["counts"]["controls"], 123);
     assert!(report["score"].is_number());
+    assert_eq!(report["risk"]["open_risks"], spec.risks);
+    let res = app
+        .get(
+            &format!("/api/v1/organizations/{org}/risk-treatment-plan"),
+            &token,
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(
+        body(res).await["items"].as_array().is_some_and(|i| !i.is_empty()),
+        "the demo has risks above appetite to treat"
+    );
 }

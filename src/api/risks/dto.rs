@@ -374,6 +374,7 @@ pub struct RiskQuery {
     /// Only risks on this risk level (1-based) of the `level_basis` rating.
     pub level: Option<i16>,
     /// Which rating `level` reads: `residual` (default) or `inherent`.
+    #[param(inline)]
     pub level_basis: Option<LevelBasis>,
     /// Only risks whose residual level is above (`true`) or within (`false`) the appetite.
     pub above_appetite: Option<bool>,
