@@ -222,23 +222,42 @@ fn ndjson_line(event: entity::audit_event::Model) -> Result<Vec<u8>> {
     Ok(bytes)
 }
 
+/// The export's media type: `application/x-ndjson`, or `application/octet-stream` (the same
+/// bytes) for a client that asks only for that, as SDK generators without an NDJSON reader do.
+fn export_content_type(req: &HttpRequest) -> &'static str {
+    let accept = req
+        .headers()
+        .get(actix_web::http::header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if accept.contains("application/octet-stream") && !accept.contains("application/x-ndjson") {
+        "application/octet-stream"
+    } else {
+        "application/x-ndjson"
+    }
+}
+
 /// Export the audit trail.
 ///
 /// Auditors and admins. Every event, oldest first in chain order, as newline-delimited JSON
 /// (one `AuditExportLine` per line), streamed as it is read: for SIEMs and offline
-/// verification (docs/audit-events.md).
+/// verification (docs/audit-events.md). `Accept: application/octet-stream` labels the same
+/// lines as bytes, for clients that read the export as a file.
 #[utoipa::path(
     tag = "audit",
     params(OrgPath, AuditExportQuery),
     responses(
-        (status = 200, description = "One event per line", content_type = "application/x-ndjson",
-            body = AuditExportLine),
+        (status = 200, description = "One event per line", content(
+            (AuditExportLine = "application/x-ndjson"),
+            (String = "application/octet-stream"),
+        )),
         (status = 403, response = Forbidden),
     )
 )]
 #[get("/audit-events/export")]
 pub async fn audit_event_export(
     ctx: Ctx,
+    req: HttpRequest,
     org: OrgPath,
     query: web::Query<AuditExportQuery>,
 ) -> Result<HttpResponse> {
@@ -253,6 +272,6 @@ pub async fn audit_event_export(
         })
         .into_stream();
     Ok(HttpResponse::Ok()
-        .content_type("application/x-ndjson")
+        .content_type(export_content_type(&req))
         .streaming(body))
 }

@@ -260,6 +260,28 @@ async fn the_export_streams_ndjson_whose_hashes_re_verify() {
         .collect();
     assert_eq!(seqs.first(), Some(&5));
     assert_eq!(seqs.last(), Some(&6));
+
+    // A client that reads the export as a file gets the same lines, labelled as bytes.
+    let res = app
+        .client
+        .get(app.url(&format!("/api/v1/organizations/{org}/audit-events/export")))
+        .header("accept", "application/octet-stream")
+        .bearer_auth(&app.admin_token)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(res.headers()["content-type"], "application/octet-stream");
+    assert_eq!(res.text().await.expect("body"), text_all(&app, &org).await);
+}
+
+/// The export's body with the default media type.
+async fn text_all(app: &TestApp, org: &str) -> String {
+    let path = format!("/api/v1/organizations/{org}/audit-events/export");
+    app.get(&path, &app.admin_token)
+        .await
+        .text()
+        .await
+        .expect("body")
 }
 
 #[tokio::test]

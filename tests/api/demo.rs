@@ -59,7 +59,9 @@ async fn the_demo_is_seeded_once_and_can_be_read() {
         .await;
     assert_eq!(res.status(), StatusCode::OK);
     assert!(
-        body(res).await["items"].as_array().is_some_and(|i| !i.is_empty()),
+        body(res).await["items"]
+            .as_array()
+            .is_some_and(|i| !i.is_empty()),
         "the demo has risks above appetite to treat"
     );
 }
