@@ -208,6 +208,9 @@ measure "GET …/controls?limit=100" GET "/api/v1/organizations/{org}/controls?l
 # so concurrent requests seldom share the lookup of their caller.
 measure "GET …/controls?limit=100 (64 callers)" GET "/api/v1/organizations/{org}/controls?limit=100" "" "" "" TOKENS64
 measure "GET …/evidence?limit=100" GET "/api/v1/organizations/{org}/evidence?limit=100" READ_TOKEN
+# The risk register (100 risks on 200 assets at 1×).
+measure "GET …/risks?limit=100" GET "/api/v1/organizations/{org}/risks?limit=100" READ_TOKEN
+measure "GET …/risk-treatment-plan" GET "/api/v1/organizations/{org}/risk-treatment-plan" READ_TOKEN
 measure "PATCH …/controls/{id}" PATCH "/api/v1/organizations/{org}/controls/{control}" WRITE_TOKEN '{"notes": "load test %d"}'
 measure "POST …/findings" POST "/api/v1/organizations/{org}/findings" WRITE_TOKEN \
   '{"title": "Load finding %d", "type": "observation", "source": "automated_check"}'
