@@ -23,7 +23,7 @@ use sea_orm::{EntityTrait, PaginatorTrait};
 use serde_json::{Value, json};
 
 use crate::helpers::{
-    ISO_42001, NewEvidence, NewFinding, TestApp, assert_problem, body, id_of, ids,
+    ISO_42001, NewAsset, NewEvidence, NewFinding, TestApp, assert_problem, body, id_of, ids,
 };
 
 /// What the receiver answers.
@@ -1168,4 +1168,48 @@ async fn a_restarted_worker_resumes_its_own_in_flight_deliveries_at_once() {
         .map(|a| a.worker)
         .collect();
     assert_eq!(workers, HashSet::from(["w1".to_owned()]));
+}
+
+#[tokio::test]
+async fn risk_register_changes_that_move_a_score_are_announced() {
+    let app = spawn_app().await;
+    let receiver = Receiver::start().await;
+    let org = app.organization("Risky").await;
+    app.adopt_framework(&org, ISO_42001).await;
+    app.new_webhook(&org, &receiver.url, &["readiness.score_changed"])
+        .await;
+    let clause = app.control_id(&org, ISO_42001, "6.1.2").await;
+    let res = app
+        .patch(
+            &format!("/api/v1/organizations/{org}/controls/{clause}"),
+            &app.admin_token,
+            &json!({"status": "implemented"}),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let score = |r: &Received| r.json()["data"]["score"].as_f64().unwrap_or(f64::NAN);
+    let up = score(&receiver.wait_for(1).await[0]);
+    // An in-scope asset without a risk assessment holds 6.1.2 back: the score drops.
+    let asset = app
+        .new_asset(
+            &org,
+            &app.admin_token,
+            NewAsset::default().of_kind("ml_model"),
+        )
+        .await;
+    let down = score(&receiver.wait_for(2).await[1]);
+    assert!(down < up, "{down} < {up}");
+    // Assessing it gives the score back.
+    let today = chrono::Utc::now().date_naive().to_string();
+    let res = app
+        .post(
+            &format!("/api/v1/organizations/{org}/risks"),
+            &app.admin_token,
+            &json!({"title": "Model theft", "asset_ids": [asset["id"]], "assessed_at": today,
+                    "inherent": {"likelihood": 1, "impact": 1}, "treatment": "avoid"}),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    let back = score(&receiver.wait_for(3).await[2]);
+    assert_eq!(back, up);
 }
