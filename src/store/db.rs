@@ -59,9 +59,27 @@ pub async fn connect(settings: &Settings) -> Result<DatabaseConnection, DbErr> {
     Database::connect(options).await
 }
 
-/// Applies every pending migration.
+/// The migrations' advisory lock key on PostgreSQL, the same in every replica (the catalog
+/// load's is the next one, `store::catalog`).
+const MIGRATION_LOCK: i64 = 7_404_000;
+
+/// Applies every pending migration. On PostgreSQL replicas starting together take turns: the
+/// migrations run in one transaction holding an advisory lock, so the second replica finds
+/// them applied (two concurrent `CREATE TABLE IF NOT EXISTS` of one table fail there). SQLite
+/// serializes its writers already.
 pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
-    Migrator::up(db, None).await
+    if db.get_database_backend() != DbBackend::Postgres {
+        return Migrator::up(db, None).await;
+    }
+    let txn = db.begin().await?;
+    txn.execute_raw(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        "SELECT pg_advisory_xact_lock($1)",
+        [MIGRATION_LOCK.into()],
+    ))
+    .await?;
+    Migrator::up(&txn, None).await?;
+    txn.commit().await
 }
 
 /// A transaction that writes. On SQLite it also holds this process's writer turn until it
