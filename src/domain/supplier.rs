@@ -104,6 +104,37 @@ pub fn review_overdue(
     last_completed_on.is_none() || today > next_due
 }
 
+/// The statuses a review may move to from `from`: `planned → in_progress | completed`,
+/// `in_progress → completed | planned`; `completed` is final.
+pub fn review_next(from: SupplierReviewStatus) -> &'static [SupplierReviewStatus] {
+    use SupplierReviewStatus::*;
+    match from {
+        Planned => &[InProgress, Completed],
+        InProgress => &[Completed, Planned],
+        Completed => &[],
+    }
+}
+
+/// What completing a review needs: a decision, and conditions for an approval with
+/// conditions; `Err((field, message))` otherwise.
+pub fn check_completion(
+    decision: Option<ReviewDecision>,
+    conditions: Option<&str>,
+) -> Result<(), (&'static str, &'static str)> {
+    match decision {
+        None => Err(("decision", "is required to complete a review")),
+        Some(ReviewDecision::ApprovedWithConditions)
+            if conditions.is_none_or(|c| c.trim().is_empty()) =>
+        {
+            Err((
+                "conditions",
+                "are required for an `approved_with_conditions` decision",
+            ))
+        }
+        Some(_) => Ok(()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -168,5 +199,34 @@ mod tests {
             next_review_due(registered, Some(day("2025-08-31")), 6),
             day("2026-02-28")
         );
+    }
+
+    #[test]
+    fn review_transitions_and_completion() {
+        use SupplierReviewStatus::*;
+        assert_eq!(review_next(Planned), &[InProgress, Completed]);
+        assert!(review_next(Completed).is_empty());
+        let table = [
+            (Option::None, Option::None, Some("decision")),
+            (Some(ReviewDecision::Approved), Option::None, Option::None),
+            (Some(ReviewDecision::Rejected), Option::None, Option::None),
+            (
+                Some(ReviewDecision::ApprovedWithConditions),
+                Some("  "),
+                Some("conditions"),
+            ),
+            (
+                Some(ReviewDecision::ApprovedWithConditions),
+                Some("MFA"),
+                Option::None,
+            ),
+        ];
+        for (decision, conditions, field) in table {
+            assert_eq!(
+                check_completion(decision, conditions).err().map(|e| e.0),
+                field,
+                "{decision:?} {conditions:?}"
+            );
+        }
     }
 }

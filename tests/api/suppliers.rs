@@ -270,3 +270,175 @@ async fn another_organizations_supplier_is_not_found() {
     assert_problem(res, 404).await;
     assert_problem(app.delete(&path, &org.admin.token).await, 404).await;
 }
+
+#[tokio::test]
+async fn a_review_is_planned_started_and_completed_by_its_reviewer() {
+    let app = TestApp::spawn().await;
+    let org = app.org_with(ISO_27001).await;
+    let supplier = new_supplier(
+        &app,
+        &org,
+        json!({"name": "Model Labs", "kind": "ai_model_provider", "criticality": "high",
+               "owner_id": org.editor.id}),
+    )
+    .await;
+    let reviews = org.path(&format!("/suppliers/{}/reviews", id_of(&supplier)));
+    let res = app
+        .post(
+            &reviews,
+            &org.auditor.token,
+            &json!({"due": "2026-12-31", "reviewer_id": org.auditor.id}),
+        )
+        .await;
+    let planned = expect_status(res, StatusCode::CREATED).await;
+    assert_eq!(planned["status"], "planned");
+    assert_eq!(planned["completed_at"], Value::Null);
+    let path = format!("{reviews}/{}", id_of(&planned));
+    let res = app
+        .patch(&path, &org.editor.token, &json!({"status": "in_progress"}))
+        .await;
+    assert_eq!(
+        expect_status(res, StatusCode::OK).await["status"],
+        "in_progress"
+    );
+
+    let complete = |decision: Value, conditions: Value| json!({"status": "completed", "decision": decision, "conditions": conditions});
+    // The editor is not the reviewer.
+    let res = app
+        .patch(
+            &path,
+            &org.editor.token,
+            &complete(json!("approved"), Value::Null),
+        )
+        .await;
+    assert_problem(res, 403).await;
+    for (body, field) in [
+        (complete(Value::Null, Value::Null), "decision"),
+        (
+            complete(json!("approved_with_conditions"), Value::Null),
+            "conditions",
+        ),
+    ] {
+        let res = app.patch(&path, &org.auditor.token, &body).await;
+        assert_eq!(error_field(&assert_problem(res, 422).await), field);
+    }
+    let res = app
+        .patch(
+            &path,
+            &org.auditor.token,
+            &complete(json!("approved_with_conditions"), json!("Enable SSO by Q2")),
+        )
+        .await;
+    let done = expect_status(res, StatusCode::OK).await;
+    assert_eq!(done["status"], "completed");
+    assert_eq!(done["decision"], "approved_with_conditions");
+    let completed_at = done["completed_at"].as_str().unwrap().to_owned();
+
+    let supplier = app
+        .get_json(
+            &org.path(&format!("/suppliers/{}", id_of(&supplier))),
+            &org.viewer.token,
+        )
+        .await;
+    assert_eq!(supplier["last_review"]["id"], done["id"]);
+    assert_eq!(supplier["review_overdue"], false);
+    let due = chrono::NaiveDate::parse_from_str(&completed_at[..10], "%Y-%m-%d").unwrap()
+        + chrono::Months::new(12);
+    assert_eq!(supplier["next_review_due"], due.to_string());
+
+    // A completed review is final.
+    let res = app
+        .patch(&path, &org.admin.token, &json!({"status": "in_progress"}))
+        .await;
+    assert_problem(res, 409).await;
+    let page = app.get_json(&reviews, &org.viewer.token).await;
+    assert_eq!(ids(&page), vec![id_of(&done)]);
+    let actions = app
+        .audit_actions(
+            &org.id,
+            &format!("entity_id={}", id_of(&done)),
+            &org.admin.token,
+        )
+        .await;
+    assert_eq!(
+        actions,
+        vec![
+            "supplier_review.created",
+            "supplier_review.updated",
+            "supplier_review.completed"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_reviewer_is_an_auditor_or_admin_who_does_not_own_the_supplier() {
+    let app = TestApp::spawn().await;
+    let org = app.org_with(ISO_27001).await;
+    let other = app.org_with(ISO_27001).await;
+    let foreign_evidence = app
+        .new_evidence(&other.id, &other.editor.token, Default::default())
+        .await;
+    let supplier = new_supplier(
+        &app,
+        &org,
+        json!({"name": "Owned", "kind": "saas", "owner_id": org.auditor.id}),
+    )
+    .await;
+    let reviews = org.path(&format!("/suppliers/{}/reviews", id_of(&supplier)));
+    let table = [
+        (
+            json!({"due": "2026-12-31", "reviewer_id": org.editor.id}),
+            422,
+            "reviewer_id",
+        ),
+        (
+            json!({"due": "2026-12-31", "reviewer_id": org.auditor.id}),
+            422,
+            "reviewer_id",
+        ),
+        (
+            json!({"due": "2026-12-31", "reviewer_id": other.admin.id}),
+            404,
+            "reviewer_id",
+        ),
+        (
+            json!({"due": "2026-12-31", "evidence_ids": [id_of(&foreign_evidence)]}),
+            404,
+            "evidence_ids",
+        ),
+        (
+            json!({"due": "2026-12-31", "decision": "approved"}),
+            422,
+            "decision",
+        ),
+        (
+            json!({"due": "2026-12-31", "status": "completed", "decision": "approved"}),
+            422,
+            "reviewer_id",
+        ),
+    ];
+    for (request, status, field) in table {
+        let res = app.post(&reviews, &org.editor.token, &request).await;
+        let problem = assert_problem(res, status).await;
+        assert_eq!(error_field(&problem), field, "{request}");
+    }
+    // Viewers do not plan reviews; an admin may record a completed one.
+    let res = app
+        .post(&reviews, &org.viewer.token, &json!({"due": "2026-12-31"}))
+        .await;
+    assert_problem(res, 403).await;
+    let res = app
+        .post(
+            &reviews,
+            &org.admin.token,
+            &json!({"due": "2026-12-31", "status": "completed", "decision": "rejected",
+                    "reviewer_id": org.admin.id}),
+        )
+        .await;
+    assert_eq!(
+        expect_status(res, StatusCode::CREATED).await["decision"],
+        "rejected"
+    );
+    let page = app.get_json(&reviews, &org.viewer.token).await;
+    assert_eq!(ids(&page).len(), 1);
+}

@@ -19,6 +19,7 @@ use crate::{
 };
 
 pub mod dto;
+pub mod reviews;
 
 use dto::{Supplier, SupplierCreate, SupplierPage, SupplierQuery, SupplierUpdate};
 

@@ -36,6 +36,7 @@ use entity::{asset as asset_row, evidence, risk_supplier, supplier, supplier_rev
 
 mod list;
 mod patch;
+pub mod reviews;
 
 pub use list::{SupplierFilter, list};
 pub use patch::{SupplierPatch, update};
