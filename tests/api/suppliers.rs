@@ -5,7 +5,9 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{ISO_27001, Org, TestApp, assert_problem, body, expect_status, id_of, ids};
+use crate::helpers::{
+    ISO_27001, NewAsset, Org, TestApp, assert_problem, body, expect_status, id_of, ids,
+};
 
 /// Registers a supplier as the org's editor (201); the supplier.
 async fn new_supplier(app: &TestApp, org: &Org, body: Value) -> Value {
@@ -441,4 +443,112 @@ async fn a_reviewer_is_an_auditor_or_admin_who_does_not_own_the_supplier() {
     );
     let page = app.get_json(&reviews, &org.viewer.token).await;
     assert_eq!(ids(&page).len(), 1);
+}
+
+#[tokio::test]
+async fn assets_and_risks_link_to_their_suppliers() {
+    let app = TestApp::spawn().await;
+    let org = app.org_with(ISO_27001).await;
+    let other = app.org_with(ISO_27001).await;
+    let theirs = new_supplier(&app, &other, json!({"name": "Theirs", "kind": "saas"})).await;
+    let supplier =
+        id_of(&new_supplier(&app, &org, json!({"name": "Labs", "kind": "data_provider"})).await);
+    let token = &org.editor.token;
+    let dataset = app
+        .new_asset(
+            &org.id,
+            token,
+            NewAsset::default()
+                .of_kind("dataset")
+                .with("supplier_id", json!(supplier)),
+        )
+        .await;
+    assert_eq!(dataset["supplier_id"], json!(supplier));
+    let plain = app
+        .new_asset(&org.id, token, NewAsset::default().named("Plain"))
+        .await;
+    let res = app
+        .post(
+            &org.path("/assets"),
+            token,
+            NewAsset::default()
+                .with("supplier_id", json!(id_of(&theirs)))
+                .json(),
+        )
+        .await;
+    assert_eq!(error_field(&assert_problem(res, 404).await), "supplier_id");
+    let res = app
+        .patch(
+            &org.path(&format!("/assets/{}", id_of(&plain))),
+            token,
+            &json!({"supplier_id": id_of(&theirs)}),
+        )
+        .await;
+    assert_eq!(error_field(&assert_problem(res, 404).await), "supplier_id");
+    let page = app
+        .get_json(&org.path(&format!("/assets?supplier_id={supplier}")), token)
+        .await;
+    assert_eq!(ids(&page), vec![id_of(&dataset)]);
+    let csv = app
+        .request(reqwest::Method::GET, &org.path("/assets"), Some(token))
+        .header("accept", "text/csv")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        csv.lines()
+            .next()
+            .unwrap()
+            .contains(",owner_id,supplier_id,")
+    );
+    assert!(csv.contains(&supplier));
+
+    let risk = json!({"title": "Vendor leak", "inherent": {"likelihood": 2, "impact": 3},
+                      "supplier_ids": [supplier, supplier]});
+    let risk = expect_status(
+        app.post(&org.path("/risks"), token, &risk).await,
+        StatusCode::CREATED,
+    )
+    .await;
+    assert_eq!(risk["supplier_ids"], json!([supplier]));
+    let res = app
+        .post(
+            &org.path("/risks"),
+            token,
+            &json!({"title": "Other", "inherent": {"likelihood": 1, "impact": 1},
+                    "supplier_ids": [id_of(&theirs)]}),
+        )
+        .await;
+    assert_eq!(error_field(&assert_problem(res, 404).await), "supplier_ids");
+    let page = app
+        .get_json(&org.path(&format!("/risks?supplier_id={supplier}")), token)
+        .await;
+    assert_eq!(ids(&page), vec![id_of(&risk)]);
+
+    let path = org.path(&format!("/suppliers/{supplier}"));
+    let shown = app.get_json(&path, token).await;
+    assert_eq!(shown["asset_ids"], json!([id_of(&dataset)]));
+    assert_eq!(shown["risk_ids"], json!([id_of(&risk)]));
+
+    let res = app
+        .patch(
+            &org.path(&format!("/risks/{}", id_of(&risk))),
+            token,
+            &json!({"supplier_ids": []}),
+        )
+        .await;
+    assert_eq!(
+        expect_status(res, StatusCode::OK).await["supplier_ids"],
+        json!([])
+    );
+    // Deleting the supplier keeps its assets, without a supplier.
+    assert_eq!(app.delete(&path, &org.admin.token).await.status(), 204);
+    let dataset = app
+        .get_json(&org.path(&format!("/assets/{}", id_of(&dataset))), token)
+        .await;
+    assert_eq!(dataset["supplier_id"], Value::Null);
+    assert_eq!(dataset["version"], 2);
 }
