@@ -278,3 +278,39 @@ fn version_2_holds_clauses_back_and_blocks_ready() {
         ]
     );
 }
+
+#[test]
+fn version_2_holds_the_supplier_controls_back() {
+    use risk::{RiskInput, assess_risks};
+    use supplier::{SupplierAssessment, SupplierBlocker};
+    let done = || facts(Implemented, true, false, false);
+    let controls = vec![
+        control("A.5.19", "A.5", ControlKind::Control, done()),
+        control("A.5.23", "A.5", ControlKind::Control, done()),
+    ];
+    let clean = assess_risks(&RiskInput::default(), chrono::NaiveDate::MIN);
+    let vendors = SupplierAssessment {
+        blockers: vec![SupplierBlocker {
+            kind: BlockerKind::SupplierWithoutDpa,
+            supplier_id: "s-1".into(),
+            name: "Vendor".into(),
+        }],
+        ..Default::default()
+    };
+    let a = assess_v2(&controls, &clean, &vendors);
+    // A.5.19 counts as in progress: (0.5 + 1) / 2.
+    assert_eq!((a.score, a.level), (75.0, Level::AtRisk));
+    let last = a.blockers.last().expect("blocker");
+    assert_eq!(
+        (
+            last.kind,
+            last.reference.as_deref(),
+            last.supplier_id.as_deref()
+        ),
+        (BlockerKind::SupplierWithoutDpa, Some("Vendor"), Some("s-1"))
+    );
+    assert_eq!(
+        assess_v2(&controls, &clean, &Default::default()).score,
+        100.0
+    );
+}
