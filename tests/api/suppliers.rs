@@ -552,3 +552,167 @@ async fn assets_and_risks_link_to_their_suppliers() {
     assert_eq!(dataset["supplier_id"], Value::Null);
     assert_eq!(dataset["version"], 2);
 }
+
+#[tokio::test]
+async fn changes_are_announced_to_webhooks() {
+    use sea_orm::EntityTrait;
+    let app = TestApp::spawn_with(|s| {
+        s.webhook_allow_private = true;
+        s.webhook_worker = false;
+    })
+    .await;
+    let org = app.org_with(ISO_27001).await;
+    let events = [
+        "supplier.created",
+        "supplier.updated",
+        "supplier.review_completed",
+    ];
+    app.new_webhook(&org.id, "http://127.0.0.1:9/hook", &events)
+        .await;
+    let created = new_supplier(&app, &org, json!({"name": "Hooked", "kind": "saas"})).await;
+    let path = org.path(&format!("/suppliers/{}", id_of(&created)));
+    let res = app
+        .patch(&path, &org.editor.token, &json!({"criticality": "high"}))
+        .await;
+    let updated = expect_status(res, StatusCode::OK).await;
+    let res = app
+        .post(
+            &format!("{path}/reviews"),
+            &org.auditor.token,
+            &json!({"due": "2026-12-31", "reviewer_id": org.auditor.id}),
+        )
+        .await;
+    let review = expect_status(res, StatusCode::CREATED).await;
+    let res = app
+        .patch(
+            &format!("{path}/reviews/{}", id_of(&review)),
+            &org.auditor.token,
+            &json!({"status": "completed", "decision": "approved"}),
+        )
+        .await;
+    let completed = expect_status(res, StatusCode::OK).await;
+    let mut rows = entity::webhook_event::Entity::find()
+        .all(&app.state.db)
+        .await
+        .expect("events");
+    rows.sort_by(|a, b| a.id.cmp(&b.id));
+    let seen: Vec<(String, Value)> = rows
+        .iter()
+        .map(|e| {
+            let payload: Value = serde_json::from_str(&e.payload).expect("payload");
+            (e.event_type.clone(), payload["data"].clone())
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            (events[0].to_owned(), created),
+            (events[1].to_owned(), updated),
+            (events[2].to_owned(), completed),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn find_or_create_by_name_matches_in_any_case_or_creates_once() {
+    use annexa::domain::{
+        principal::{Principal, Subject},
+        supplier::SupplierKind,
+    };
+    use annexa::service::suppliers::find_or_create_by_name;
+    use sea_orm::TransactionTrait;
+    let app = TestApp::spawn().await;
+    let org = app.org_with(ISO_27001).await;
+    let existing = new_supplier(&app, &org, json!({"name": "Example Labs", "kind": "saas"})).await;
+    let principal = |id: &str| Principal {
+        subject: Subject::User {
+            id: id.to_owned(),
+            email: "importer@example.com".to_owned(),
+            name: "Importer".to_owned(),
+            is_platform_admin: false,
+        },
+        jti: "test".to_owned(),
+        request_id: None,
+        org_access: None,
+    };
+    let editor = principal(&org.editor.id);
+    let txn = app.state.db.begin().await.unwrap();
+    let kind = SupplierKind::AiModelProvider;
+    let (found, created) = find_or_create_by_name(&txn, &editor, &org.id, " example LABS ", kind)
+        .await
+        .unwrap();
+    assert_eq!(
+        (found.id.as_str(), created),
+        (id_of(&existing).as_str(), false)
+    );
+    let (new, created) = find_or_create_by_name(&txn, &editor, &org.id, "Hub Models", kind)
+        .await
+        .unwrap();
+    assert!(created);
+    let (again, created) = find_or_create_by_name(&txn, &editor, &org.id, "HUB models", kind)
+        .await
+        .unwrap();
+    assert_eq!((again.id.as_str(), created), (new.id.as_str(), false));
+    txn.commit().await.unwrap();
+
+    let shown = app
+        .get_json(
+            &org.path(&format!("/suppliers/{}", new.id)),
+            &org.viewer.token,
+        )
+        .await;
+    assert_eq!(
+        (
+            &shown["name"],
+            &shown["kind"],
+            &shown["criticality"],
+            &shown["status"]
+        ),
+        (
+            &json!("Hub Models"),
+            &json!("ai_model_provider"),
+            &json!("medium"),
+            &json!("active")
+        )
+    );
+    let actions = app
+        .audit_actions(&org.id, &format!("entity_id={}", new.id), &org.admin.token)
+        .await;
+    assert_eq!(actions, vec!["supplier.created"]);
+    // A viewer may not create suppliers this way either.
+    let txn = app.state.db.begin().await.unwrap();
+    let viewer = principal(&org.viewer.id);
+    let refused = find_or_create_by_name(&txn, &viewer, &org.id, "Other", kind).await;
+    assert!(refused.is_err());
+}
+
+#[tokio::test]
+async fn a_stale_if_match_changes_nothing() {
+    let app = TestApp::spawn().await;
+    let org = app.org_with(ISO_27001).await;
+    let created = new_supplier(&app, &org, json!({"name": "Versioned", "kind": "saas"})).await;
+    let path = org.path(&format!("/suppliers/{}", id_of(&created)));
+    let stale = app
+        .request(reqwest::Method::PATCH, &path, Some(&org.editor.token))
+        .header("if-match", "\"7\"")
+        .json(&json!({"services": "changed"}))
+        .send()
+        .await
+        .unwrap();
+    assert_problem(stale, 412).await;
+    let current = app
+        .request(reqwest::Method::PATCH, &path, Some(&org.editor.token))
+        .header("if-match", "\"1\"")
+        .json(&json!({"services": "changed"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(expect_status(current, StatusCode::OK).await["version"], 2);
+    let stale = app
+        .request(reqwest::Method::DELETE, &path, Some(&org.admin.token))
+        .header("if-match", "\"1\"")
+        .send()
+        .await
+        .unwrap();
+    assert_problem(stale, 412).await;
+}
