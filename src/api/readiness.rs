@@ -372,6 +372,12 @@ pub struct ReadinessSnapshot {
     /// The risk register's part then (formula version 2).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub risk: Option<ReadinessRisk>,
+    /// The suppliers' part then.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub suppliers: Option<ReadinessSuppliers>,
+    /// The ML inventory then (`ai-audit-checklist`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub inventory: Option<ReadinessInventory>,
     /// The `hash` of the organization's latest audit event when the snapshot was stored: it
     /// pins the audit trail the snapshot was computed from (null before the first event, or for
     /// snapshots stored before the trail was chained).
@@ -399,6 +405,8 @@ impl TryFrom<entity::readiness_snapshot::Model> for ReadinessSnapshot {
             counts: details.counts.into(),
             groups: details.groups.into_iter().map(GroupScore::from).collect(),
             risk: details.risk.as_ref().map(ReadinessRisk::from),
+            suppliers: details.suppliers.as_ref().map(ReadinessSuppliers::from),
+            inventory: details.inventory.as_ref().map(ReadinessInventory::from),
             audit_head_hash: s.audit_head_hash,
         })
     }

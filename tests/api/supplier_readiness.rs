@@ -147,6 +147,11 @@ async fn known_suppliers_give_the_exact_section_and_blockers() {
     assert_eq!(supplier_blockers(&r), []);
     assert_eq!(r["suppliers"]["review_overdue"], 0);
     assert!(missing_evidence(&r, "A.5.19"));
+    // A snapshot keeps the section.
+    let history = org.path(&format!("/readiness/{ISO_27001}/history"));
+    let res = app.post(&history, &org.editor.token, &json!({})).await;
+    let snapshot = expect_status(res, StatusCode::CREATED).await;
+    assert_eq!(snapshot["suppliers"], r["suppliers"]);
 }
 
 #[tokio::test]
