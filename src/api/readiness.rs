@@ -8,6 +8,10 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+mod sections;
+
+pub use sections::{ReadinessInventory, ReadinessSuppliers};
+
 use crate::{
     api::{
         extract::{Ctx, OrgItemPath, OrgPath},
@@ -161,10 +165,10 @@ impl From<GroupReport> for GroupScore {
 pub struct Blocker {
     /// What kind of blocker.
     pub kind: BlockerKind,
-    /// The control concerned; null for the risk kinds (formula version 2).
+    /// The control concerned; null for the risk and supplier kinds (formula version 2).
     pub control_id: Option<String>,
-    /// The control's reference (`A.8.12`), or the risk's (`R-3`) for the risk kinds; null for
-    /// `asset_not_risk_assessed`.
+    /// The control's reference (`A.8.12`), the risk's (`R-3`) for the risk kinds, or the
+    /// supplier's name for the supplier kinds; null for `asset_not_risk_assessed`.
     #[serde(rename = "ref")]
     pub reference: Option<String>,
     /// For the risk kinds except `asset_not_risk_assessed`: the risk.
@@ -179,6 +183,9 @@ pub struct Blocker {
     /// For `expired_evidence`: the most recently expired evidence.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub evidence_id: Option<String>,
+    /// For the supplier kinds: the supplier (its name is the `ref`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub supplier_id: Option<String>,
 }
 
 /// The readiness of one framework, explained.
@@ -203,6 +210,12 @@ pub struct ReadinessReport {
     /// The risk register's part (formula version 2; absent in version 1).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub risk: Option<ReadinessRisk>,
+    /// The suppliers' part (formula version 2).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub suppliers: Option<ReadinessSuppliers>,
+    /// The ML models and datasets (formula version 2, `ai-audit-checklist` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub inventory: Option<ReadinessInventory>,
     /// Per-group scores, in the standard's order.
     pub groups: Vec<GroupScore>,
     /// What blocks `ready`: the controls' blockers in the standard's order, then the risk
@@ -303,6 +316,8 @@ impl From<&Report> for ReadinessReport {
             computed_at: r.computed_at,
             counts: r.counts.clone().into(),
             risk: r.risk.as_ref().map(ReadinessRisk::from),
+            suppliers: r.suppliers.as_ref().map(ReadinessSuppliers::from),
+            inventory: r.inventory.as_ref().map(ReadinessInventory::from),
             groups: r.groups.iter().cloned().map(GroupScore::from).collect(),
             blockers: r
                 .assessment
@@ -316,6 +331,7 @@ impl From<&Report> for ReadinessReport {
                     evidence_id: b.evidence_id.clone(),
                     risk_id: b.risk_id.clone(),
                     asset_id: b.asset_id.clone(),
+                    supplier_id: b.supplier_id.clone(),
                 })
                 .collect(),
         }
@@ -356,6 +372,12 @@ pub struct ReadinessSnapshot {
     /// The risk register's part then (formula version 2).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub risk: Option<ReadinessRisk>,
+    /// The suppliers' part then.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub suppliers: Option<ReadinessSuppliers>,
+    /// The ML inventory then (`ai-audit-checklist`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub inventory: Option<ReadinessInventory>,
     /// The `hash` of the organization's latest audit event when the snapshot was stored: it
     /// pins the audit trail the snapshot was computed from (null before the first event, or for
     /// snapshots stored before the trail was chained).
@@ -383,6 +405,8 @@ impl TryFrom<entity::readiness_snapshot::Model> for ReadinessSnapshot {
             counts: details.counts.into(),
             groups: details.groups.into_iter().map(GroupScore::from).collect(),
             risk: details.risk.as_ref().map(ReadinessRisk::from),
+            suppliers: details.suppliers.as_ref().map(ReadinessSuppliers::from),
+            inventory: details.inventory.as_ref().map(ReadinessInventory::from),
             audit_head_hash: s.audit_head_hash,
         })
     }

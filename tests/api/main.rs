@@ -25,4 +25,6 @@ mod readiness;
 mod risk_readiness;
 mod risk_templates;
 mod risks;
+mod supplier_readiness;
+mod suppliers;
 mod webhooks;

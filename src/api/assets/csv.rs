@@ -6,7 +6,7 @@ use crate::{
 };
 
 /// The inventory's columns, in order.
-pub const ASSET_CSV_HEADER: [&str; 17] = [
+pub const ASSET_CSV_HEADER: [&str; 18] = [
     "id",
     "name",
     "kind",
@@ -20,6 +20,7 @@ pub const ASSET_CSV_HEADER: [&str; 17] = [
     "locations",
     "external_ref",
     "owner_id",
+    "supplier_id",
     "in_scope",
     "status",
     "risk_ids",
@@ -27,7 +28,7 @@ pub const ASSET_CSV_HEADER: [&str; 17] = [
 ];
 
 /// An example of the document, for the OpenAPI description.
-pub const ASSET_CSV_EXAMPLE: &str = "id,name,kind,classification,personal_data,confidentiality,integrity,availability,asset_version,derived_from,locations,external_ref,owner_id,in_scope,status,risk_ids,updated_at\r\n0193a5b2-7c1e-7d3f-8a2b-0c9d8e7f6a5b,Support assistant model,ml_model,confidential,true,3,4,2,2026-11-rc2,0193a5b2-6a00-7d3f-8a2b-0c9d8e7f6a5b,DE;US,mlflow://models/support-assistant/7,,true,active,,2026-11-25T17:00:00Z\r\n";
+pub const ASSET_CSV_EXAMPLE: &str = "id,name,kind,classification,personal_data,confidentiality,integrity,availability,asset_version,derived_from,locations,external_ref,owner_id,supplier_id,in_scope,status,risk_ids,updated_at\r\n0193a5b2-7c1e-7d3f-8a2b-0c9d8e7f6a5b,Support assistant model,ml_model,confidential,true,3,4,2,2026-11-rc2,0193a5b2-6a00-7d3f-8a2b-0c9d8e7f6a5b,DE;US,mlflow://models/support-assistant/7,,,true,active,,2026-11-25T17:00:00Z\r\n";
 
 fn flag(value: bool) -> &'static str {
     if value { "true" } else { "false" }
@@ -58,6 +59,7 @@ pub fn inventory_csv(assets: &[Asset]) -> Result<Vec<u8>> {
                 &a.locations.join(";"),
                 a.external_ref.as_deref().unwrap_or(""),
                 a.owner_id.as_deref().unwrap_or(""),
+                a.supplier_id.as_deref().unwrap_or(""),
                 flag(a.in_scope),
                 a.status.as_str(),
                 &a.risk_ids.join(";"),

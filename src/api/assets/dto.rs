@@ -62,6 +62,8 @@ pub struct Asset {
     /// organization.
     #[schema(example = "mlflow://models/support-assistant/7")]
     pub external_ref: Option<String>,
+    /// The supplier that provides it.
+    pub supplier_id: Option<String>,
     /// Whether it is within the scope of the management system.
     pub in_scope: bool,
     /// Whether it is still in use.
@@ -96,6 +98,7 @@ impl From<AssetView> for Asset {
             derived_from: view.derived_from,
             locations: view.locations,
             external_ref: a.external_ref,
+            supplier_id: a.supplier_id,
             in_scope: a.in_scope,
             status: a.status,
             risk_ids: view.risk_ids,
@@ -179,6 +182,8 @@ pub struct AssetCreate {
     /// Its reference in another system, at most 1000 characters, unique in the organization
     /// (409 `external-ref-taken`).
     pub external_ref: Option<String>,
+    /// The supplier of this organization that provides it (404 naming `supplier_id`).
+    pub supplier_id: Option<Uuid>,
     /// Whether it is within the scope of the management system (default true).
     #[serde(default = "default_true")]
     #[schema(default = true)]
@@ -209,6 +214,7 @@ impl From<AssetCreate> for NewAsset {
             derived_from: ids(&c.derived_from),
             locations: c.locations,
             external_ref: c.external_ref,
+            supplier_id: c.supplier_id.map(|id| id.to_string()),
             in_scope: c.in_scope,
             status: c.status,
         }
@@ -265,6 +271,10 @@ pub struct AssetUpdate {
     #[serde(default, deserialize_with = "crate::api::fields::nullable")]
     #[schema(value_type = Option<String>, nullable)]
     pub external_ref: Option<Option<String>>,
+    /// New supplier: a supplier of this organization (404 naming `supplier_id`).
+    #[serde(default, deserialize_with = "crate::api::fields::nullable")]
+    #[schema(value_type = Option<Uuid>, nullable)]
+    pub supplier_id: Option<Option<Uuid>>,
     /// Whether it is within the scope of the management system.
     pub in_scope: Option<bool>,
     /// Whether it is still in use.
@@ -289,6 +299,7 @@ impl From<AssetUpdate> for AssetPatch {
             derived_from: u.derived_from.as_deref().map(ids),
             locations: u.locations,
             external_ref: u.external_ref,
+            supplier_id: u.supplier_id.map(|o| o.map(|id| id.to_string())),
             in_scope: u.in_scope,
             status: u.status,
         }
@@ -311,6 +322,8 @@ pub struct AssetQuery {
     pub in_scope: Option<bool>,
     /// Only assets in this status.
     pub status: Option<AssetStatus>,
+    /// Only assets provided by this supplier.
+    pub supplier_id: Option<Uuid>,
     /// Only assets whose name, description or external reference contains this text (case
     /// insensitive).
     #[param(example = "llama")]
@@ -328,6 +341,7 @@ impl From<AssetQuery> for AssetFilter {
             personal_data: q.personal_data,
             in_scope: q.in_scope,
             status: q.status,
+            supplier_id: q.supplier_id.map(|id| id.to_string()),
             q: q.q,
             updated_since: q.updated_since,
         }

@@ -106,6 +106,8 @@ pub struct Risk {
     pub vulnerability: Option<String>,
     /// The assets it concerns.
     pub asset_ids: Vec<String>,
+    /// The suppliers it concerns, sorted.
+    pub supplier_ids: Vec<String>,
     /// The owning member's user id.
     pub owner_id: Option<String>,
     /// The rating before treatment.
@@ -186,6 +188,7 @@ impl From<RiskView> for Risk {
             ),
             acceptance,
             asset_ids: view.asset_ids,
+            supplier_ids: view.supplier_ids,
             id: r.id,
             title: r.title,
             description: r.description,
@@ -245,6 +248,9 @@ pub struct RiskCreate {
     /// Assets of this organization it concerns.
     #[serde(default)]
     pub asset_ids: Vec<Uuid>,
+    /// Suppliers of this organization it concerns (404 naming `supplier_ids`).
+    #[serde(default)]
+    pub supplier_ids: Vec<Uuid>,
     /// The owning member's user id.
     pub owner_id: Option<Uuid>,
     /// The rating before treatment (required).
@@ -277,6 +283,7 @@ impl From<RiskCreate> for NewRisk {
             threat: c.threat,
             vulnerability: c.vulnerability,
             asset_ids: ids_of(&c.asset_ids),
+            supplier_ids: ids_of(&c.supplier_ids),
             owner_id: c.owner_id.map(|id| id.to_string()),
             inherent: c.inherent.map(Rating::from),
             residual: c.residual.map(Rating::from),
@@ -313,6 +320,8 @@ pub struct RiskUpdate {
     pub vulnerability: Option<Option<String>>,
     /// The assets it concerns (replaces the set).
     pub asset_ids: Option<Vec<Uuid>>,
+    /// The suppliers it concerns (replaces the set).
+    pub supplier_ids: Option<Vec<Uuid>>,
     /// The owning member's user id.
     #[serde(default, deserialize_with = "crate::api::fields::nullable")]
     #[schema(value_type = Option<Uuid>, nullable)]
@@ -353,6 +362,7 @@ impl From<RiskUpdate> for RiskPatch {
             threat: u.threat,
             vulnerability: u.vulnerability,
             asset_ids: u.asset_ids.as_deref().map(ids_of),
+            supplier_ids: u.supplier_ids.as_deref().map(ids_of),
             owner_id: u.owner_id.map(|o| o.map(|id| id.to_string())),
             inherent: u.inherent.map(Rating::from),
             residual: u.residual.map(Rating::from),
@@ -382,6 +392,8 @@ pub struct RiskQuery {
     pub treatment: Option<RiskTreatment>,
     /// Only risks concerning this asset.
     pub asset_id: Option<Uuid>,
+    /// Only risks concerning this supplier.
+    pub supplier_id: Option<Uuid>,
     /// Only risks treated by this control.
     pub control_id: Option<Uuid>,
     /// Only risks owned by this user.
@@ -402,6 +414,7 @@ impl From<RiskQuery> for RiskFilter {
             above_appetite: q.above_appetite,
             treatment: q.treatment,
             asset_id: q.asset_id.map(|id| id.to_string()),
+            supplier_id: q.supplier_id.map(|id| id.to_string()),
             control_id: q.control_id.map(|id| id.to_string()),
             owner_id: q.owner_id.map(|id| id.to_string()),
             overdue: q.overdue,

@@ -33,6 +33,7 @@ pub struct AssetFilter {
     pub personal_data: Option<bool>,
     pub in_scope: Option<bool>,
     pub status: Option<AssetStatus>,
+    pub supplier_id: Option<String>,
     /// A case-insensitive substring of the name, description or external reference.
     pub q: Option<String>,
     pub updated_since: Option<DateTime<Utc>>,
@@ -58,6 +59,9 @@ fn filtered(filter: &AssetFilter) -> sea_orm::Select<asset_row::Entity> {
     }
     if let Some(status) = filter.status {
         query = query.filter(Column::Status.eq(status.as_str()));
+    }
+    if let Some(supplier) = &filter.supplier_id {
+        query = query.filter(Column::SupplierId.eq(supplier.as_str()));
     }
     // As the control list's `q`: a lower-cased LIKE with the wildcards taken out of the term.
     if let Some(q) = filter.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {

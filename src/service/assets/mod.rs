@@ -21,6 +21,7 @@ use crate::{
         audit::{self, AuditRecord, Changes},
         authz, changes,
         members_check::check_member,
+        suppliers::check_supplier,
         version::{self, IfMatch},
     },
     store::db,
@@ -263,6 +264,7 @@ pub struct NewAsset {
     pub derived_from: Vec<String>,
     pub locations: Vec<String>,
     pub external_ref: Option<String>,
+    pub supplier_id: Option<String>,
     pub in_scope: bool,
     pub status: AssetStatus,
 }
@@ -294,6 +296,9 @@ pub async fn create<C: ConnectionTrait>(
         check_member(conn, org_id, "owner_id", owner).await?;
     }
     let derived_from = check_assets(conn, org_id, "derived_from", &new.derived_from).await?;
+    if let Some(supplier) = &new.supplier_id {
+        check_supplier(conn, org_id, "supplier_id", supplier).await?;
+    }
     let now = db::now();
     let created = asset_row::ActiveModel {
         id: Set(db::new_id()),
@@ -312,7 +317,7 @@ pub async fn create<C: ConnectionTrait>(
         external_ref: Set(external_ref),
         in_scope: Set(new.in_scope),
         status: Set(new.status),
-        supplier_id: Set(None),
+        supplier_id: Set(new.supplier_id),
         source_bom: Set(None),
         source_ref: Set(None),
         hashes: Set("[]".to_owned()),
@@ -353,6 +358,7 @@ pub async fn create<C: ConnectionTrait>(
                 .created("derived_from", &view.derived_from)
                 .created("locations", &view.locations)
                 .created("external_ref", &a.external_ref)
+                .created("supplier_id", &a.supplier_id)
                 .created("in_scope", &a.in_scope)
                 .created("status", &a.status),
         },

@@ -18,6 +18,7 @@ use crate::{
         audit::{AuditRecord, Changes},
         authz, changes,
         members_check::check_member,
+        suppliers::check_supplier,
         version::{self, IfMatch},
     },
     store::{self, db},
@@ -54,6 +55,7 @@ pub struct AssetPatch {
     /// Replaces the set.
     pub locations: Option<Vec<String>>,
     pub external_ref: Option<Option<String>>,
+    pub supplier_id: Option<Option<String>>,
     pub in_scope: Option<bool>,
     pub status: Option<AssetStatus>,
 }
@@ -157,6 +159,15 @@ pub async fn update(
     {
         check_member(&txn, org_id, "owner_id", owner).await?;
     }
+    let supplier_id = patch
+        .supplier_id
+        .clone()
+        .unwrap_or_else(|| current.supplier_id.clone());
+    if supplier_id != current.supplier_id
+        && let Some(supplier) = &supplier_id
+    {
+        check_supplier(&txn, org_id, "supplier_id", supplier).await?;
+    }
     let derived_from = match &patch.derived_from {
         Some(ids) => new_sources(&txn, &current, ids).await?,
         None => before.derived_from.clone(),
@@ -197,6 +208,7 @@ pub async fn update(
     changes.track("derived_from", &before.derived_from, &derived_from);
     changes.track("locations", &before.locations, &new_locations);
     changes.track("external_ref", &current.external_ref, &external_ref);
+    changes.track("supplier_id", &current.supplier_id, &supplier_id);
     changes.track("in_scope", &current.in_scope, &in_scope);
     changes.track("status", &current.status, &status);
     if changes.is_empty() {
@@ -218,6 +230,7 @@ pub async fn update(
     active.asset_version = Set(asset_version);
     active.locations = Set(locations_json(&new_locations)?);
     active.external_ref = Set(external_ref);
+    active.supplier_id = Set(supplier_id);
     active.in_scope = Set(in_scope);
     active.status = Set(status);
     let updated = version::save_next(&txn, active, current.version, db::now())

@@ -3,6 +3,7 @@
 
 mod risk;
 mod snapshots;
+mod supplier;
 
 pub use snapshots::{
     SnapshotDetails, details, history, period_key, snapshot_now, take_scheduled_snapshots,
@@ -31,6 +32,7 @@ use crate::{
         readiness::{
             self, Assessment, ControlFacts, ControlInput, FORMULA_V1, FORMULA_VERSION,
             risk::RiskSection,
+            supplier::{InventorySection, SupplierSection},
         },
         role::Action,
     },
@@ -98,6 +100,10 @@ pub struct Report {
     pub counts: Counts,
     /// The risk register's part (formula version 2).
     pub risk: Option<RiskSection>,
+    /// The suppliers' part (formula version 2).
+    pub suppliers: Option<SupplierSection>,
+    /// The ML models and datasets (formula version 2, the AI checklist only).
+    pub inventory: Option<InventorySection>,
     pub groups: Vec<GroupReport>,
 }
 
@@ -245,6 +251,7 @@ async fn compute<C: ConnectionTrait>(
             input(c, facts, &stats, &mut detail)
         })
         .collect();
+    let (mut suppliers, mut inventory) = (None, None);
     let (assessment, risk) = if formula == FORMULA_V1 {
         (readiness::assess(&inputs), None)
     } else {
@@ -255,7 +262,15 @@ async fn compute<C: ConnectionTrait>(
         if let Some(midnight) = today.succ_opt().and_then(|d| d.and_hms_opt(0, 0, 0)) {
             fresh_until = fresh_until.min(midnight.and_utc());
         }
-        (readiness::assess_v2(&inputs, &risk), Some(risk.section))
+        let vendors =
+            readiness::supplier::assess_suppliers(&supplier::input(conn, org_id).await?, today);
+        if key == AI_CHECKLIST {
+            let facts = supplier::inventory(conn, org_id).await?;
+            inventory = Some(readiness::supplier::inventory(&facts));
+        }
+        let assessment = readiness::assess_v2(&inputs, &risk, &vendors);
+        suppliers = Some(vendors.section);
+        (assessment, Some(risk.section))
     };
     let groups = group_reports(&framework, &assessment)?;
     Ok(Report {
@@ -266,6 +281,8 @@ async fn compute<C: ConnectionTrait>(
         assessment,
         counts,
         risk,
+        suppliers,
+        inventory,
         groups,
     })
 }
@@ -349,11 +366,15 @@ fn group_reports(
         .collect())
 }
 
+/// The framework whose reports carry the inventory section.
+const AI_CHECKLIST: &str = "ai-audit-checklist";
+
 /// How long a cached report is served at most.
 pub const CACHE_MINUTES: i64 = 10;
 /// The report for one adopted framework at `version` (the organization's data version, read
 /// with the caller's authorization): the cached one when it still holds, else a new one, computed
-/// (six queries, five more for the risk part) and cached. A change that lands meanwhile moves
+/// (six queries, five more for the risk part, two for the suppliers, two for the AI
+/// checklist's inventory) and cached. A change that lands meanwhile moves
 /// the version past the entry.
 pub async fn report_at(
     db_conn: &DatabaseConnection,

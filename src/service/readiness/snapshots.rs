@@ -13,7 +13,11 @@ use super::{Counts, GroupReport, Report, adopted_framework, compute};
 use crate::{
     domain::{
         principal::Principal,
-        readiness::{FORMULA_VERSION, risk::RiskSection},
+        readiness::{
+            FORMULA_VERSION,
+            risk::RiskSection,
+            supplier::{InventorySection, SupplierSection},
+        },
         role::Action,
     },
     error::{AppError, Result},
@@ -33,6 +37,12 @@ pub struct SnapshotDetails {
     /// The risk section (formula version 2; absent from older snapshots).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub risk: Option<RiskSection>,
+    /// The suppliers' section (absent from older snapshots).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suppliers: Option<SupplierSection>,
+    /// The AI checklist's inventory section (absent from older snapshots).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inventory: Option<InventorySection>,
 }
 
 fn snapshot_row(
@@ -46,6 +56,8 @@ fn snapshot_row(
         counts: report.counts.clone(),
         groups: report.groups.clone(),
         risk: report.risk.clone(),
+        suppliers: report.suppliers.clone(),
+        inventory: report.inventory.clone(),
     };
     Ok(readiness_snapshot::ActiveModel {
         id: Set(db::new_id()),

@@ -12,7 +12,7 @@ use crate::{
     domain::{control::ControlStatus, risk::RiskControlRole},
     error::{AppError, Result},
 };
-use entity::{asset, control, membership, risk, risk_asset, risk_control};
+use entity::{asset, control, membership, risk, risk_asset, risk_control, risk_supplier};
 
 /// A control treating a risk, with what the registers show of it.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -128,6 +128,33 @@ pub(super) async fn set_assets<C: ConnectionTrait>(
     Ok(())
 }
 
+/// Replaces a risk's suppliers (checked by `service::suppliers::check_suppliers`).
+pub(super) async fn set_suppliers<C: ConnectionTrait>(
+    conn: &C,
+    risk: &risk::Model,
+    ids: &[String],
+    replace: bool,
+) -> Result<()> {
+    if replace {
+        risk_supplier::Entity::delete_many()
+            .filter(risk_supplier::Column::RiskId.eq(risk.id.as_str()))
+            .exec(conn)
+            .await?;
+    }
+    if !ids.is_empty() {
+        risk_supplier::Entity::insert_many(ids.iter().map(|supplier_id| {
+            risk_supplier::ActiveModel {
+                risk_id: Set(risk.id.clone()),
+                supplier_id: Set(supplier_id.clone()),
+                organization_id: Set(risk.organization_id.clone()),
+            }
+        }))
+        .exec_without_returning(conn)
+        .await?;
+    }
+    Ok(())
+}
+
 /// Replaces a risk's treating controls.
 pub(super) async fn set_controls<C: ConnectionTrait>(
     conn: &C,
@@ -167,6 +194,7 @@ pub(super) enum Scope<'a> {
 pub(super) struct Links {
     pub assets: HashMap<String, Vec<String>>,
     pub controls: HashMap<String, Vec<LinkedControl>>,
+    pub suppliers: HashMap<String, Vec<String>>,
 }
 
 type ControlRow = (
@@ -178,13 +206,18 @@ type ControlRow = (
     ControlStatus,
 );
 
-/// Loads the links of the risks in `scope`: two queries, whatever their number.
+/// Loads the links of the risks in `scope`: three queries, whatever their number.
 pub(super) async fn load<C: ConnectionTrait>(conn: &C, scope: Scope<'_>) -> Result<Links> {
     let mut assets = risk_asset::Entity::find()
         .select_only()
         .column(risk_asset::Column::RiskId)
         .column(risk_asset::Column::AssetId)
         .order_by_asc(risk_asset::Column::AssetId);
+    let mut suppliers = risk_supplier::Entity::find()
+        .select_only()
+        .column(risk_supplier::Column::RiskId)
+        .column(risk_supplier::Column::SupplierId)
+        .order_by_asc(risk_supplier::Column::SupplierId);
     let mut controls = risk_control::Entity::find()
         .select_only()
         .column(risk_control::Column::RiskId)
@@ -205,16 +238,25 @@ pub(super) async fn load<C: ConnectionTrait>(conn: &C, scope: Scope<'_>) -> Resu
         Scope::Risks([]) => return Ok(Links::default()),
         Scope::Risks(ids) => {
             assets = assets.filter(risk_asset::Column::RiskId.is_in(ids.iter().cloned()));
+            suppliers = suppliers.filter(risk_supplier::Column::RiskId.is_in(ids.iter().cloned()));
             controls = controls.filter(risk_control::Column::RiskId.is_in(ids.iter().cloned()));
         }
         Scope::Organization(org_id) => {
             assets = assets.filter(risk_asset::Column::OrganizationId.eq(org_id));
+            suppliers = suppliers.filter(risk_supplier::Column::OrganizationId.eq(org_id));
             controls = controls.filter(risk_control::Column::OrganizationId.eq(org_id));
         }
     }
     let mut links = Links::default();
     for (risk_id, asset_id) in assets.into_tuple::<(String, String)>().all(conn).await? {
         links.assets.entry(risk_id).or_default().push(asset_id);
+    }
+    for (risk_id, supplier_id) in suppliers.into_tuple::<(String, String)>().all(conn).await? {
+        links
+            .suppliers
+            .entry(risk_id)
+            .or_default()
+            .push(supplier_id);
     }
     let rows: Vec<ControlRow> = controls.into_tuple().all(conn).await?;
     for (risk_id, control_id, role, reference, framework, status) in rows {

@@ -23,11 +23,12 @@ use crate::{
         audit::{self, AuditRecord, Changes},
         authz, changes,
         page::{Page, PageRequest},
+        suppliers::check_suppliers,
         version::{self, IfMatch},
     },
     store::{self, db},
 };
-use entity::{control, risk, risk_asset, risk_control};
+use entity::{control, risk, risk_asset, risk_control, risk_supplier};
 
 pub mod acceptance;
 mod links;
@@ -53,6 +54,7 @@ pub struct Rating {
 pub struct RiskView {
     pub risk: risk::Model,
     pub asset_ids: Vec<String>,
+    pub supplier_ids: Vec<String>,
     pub controls: Vec<LinkedControl>,
     pub inherent_level_name: Option<String>,
     pub residual_level_name: Option<String>,
@@ -65,6 +67,7 @@ fn view_of(matrix: &RiskMatrix, risk: risk::Model, links: &mut links::Links) -> 
     let name = |level| matrix.level_name(level).map(str::to_owned);
     RiskView {
         asset_ids: links.assets.remove(&risk.id).unwrap_or_default(),
+        supplier_ids: links.suppliers.remove(&risk.id).unwrap_or_default(),
         controls: links.controls.remove(&risk.id).unwrap_or_default(),
         inherent_level_name: name(risk.inherent_level),
         residual_level_name: name(risk.residual_level),
@@ -167,6 +170,7 @@ pub struct NewRisk {
     pub threat: Option<String>,
     pub vulnerability: Option<String>,
     pub asset_ids: Vec<String>,
+    pub supplier_ids: Vec<String>,
     pub owner_id: Option<String>,
     pub inherent: Option<Rating>,
     pub residual: Option<Rating>,
@@ -261,6 +265,7 @@ pub async fn create<C: ConnectionTrait>(
     let residual = new.residual.unwrap_or(inherent);
     let residual_level = level_of(&matrix, "residual", residual)?;
     let asset_ids = links::check_assets(conn, org_id, &new.asset_ids).await?;
+    let supplier_ids = check_suppliers(conn, org_id, "supplier_ids", &new.supplier_ids).await?;
     links::check_owner(conn, org_id, new.owner_id.as_deref()).await?;
     let mut wanted = match template {
         Some(t) => suggested_controls(conn, org_id, t).await?,
@@ -304,9 +309,11 @@ pub async fn create<C: ConnectionTrait>(
     .insert(conn)
     .await?;
     links::set_assets(conn, &created, &asset_ids, false).await?;
+    links::set_suppliers(conn, &created, &supplier_ids, false).await?;
     links::set_controls(conn, &created, &controls, false).await?;
     let mut links = links::Links::default();
     links.assets.insert(created.id.clone(), asset_ids);
+    links.suppliers.insert(created.id.clone(), supplier_ids);
     links.controls.insert(created.id.clone(), controls);
     let view = view_of(&matrix, created, &mut links);
     let r = &view.risk;
@@ -328,6 +335,7 @@ pub async fn create<C: ConnectionTrait>(
                 .created("status", &r.status)
                 .created("owner_id", &r.owner_id)
                 .created("asset_ids", &view.asset_ids)
+                .created("supplier_ids", &view.supplier_ids)
                 .created("controls", &view.controls),
         },
         EventType::RiskCreated,
@@ -345,6 +353,7 @@ pub struct RiskFilter {
     pub above_appetite: Option<bool>,
     pub treatment: Option<RiskTreatment>,
     pub asset_id: Option<String>,
+    pub supplier_id: Option<String>,
     pub control_id: Option<String>,
     pub owner_id: Option<String>,
     pub overdue: Option<bool>,
@@ -402,6 +411,15 @@ fn filtered(org_id: &str, matrix: &RiskMatrix, filter: &RiskFilter) -> Select<ri
             .column(risk_asset::Column::RiskId)
             .filter(risk_asset::Column::OrganizationId.eq(org_id))
             .filter(risk_asset::Column::AssetId.eq(asset_id.as_str()))
+            .into_query();
+        query = query.filter(risk::Column::Id.in_subquery(linked));
+    }
+    if let Some(supplier_id) = &filter.supplier_id {
+        let linked = risk_supplier::Entity::find()
+            .select_only()
+            .column(risk_supplier::Column::RiskId)
+            .filter(risk_supplier::Column::OrganizationId.eq(org_id))
+            .filter(risk_supplier::Column::SupplierId.eq(supplier_id.as_str()))
             .into_query();
         query = query.filter(risk::Column::Id.in_subquery(linked));
     }

@@ -16,6 +16,7 @@ use crate::{
     service::{
         audit::{AuditRecord, Changes},
         authz, changes,
+        suppliers::check_suppliers,
         version::{self, IfMatch},
     },
     store::db,
@@ -32,6 +33,8 @@ pub struct RiskPatch {
     pub threat: Option<Option<String>>,
     pub vulnerability: Option<Option<String>>,
     pub asset_ids: Option<Vec<String>>,
+    /// Replaces the set.
+    pub supplier_ids: Option<Vec<String>>,
     pub owner_id: Option<Option<String>>,
     pub inherent: Option<Rating>,
     pub residual: Option<Rating>,
@@ -139,6 +142,10 @@ pub async fn update(
         Some(ids) => Some(links::check_assets(&txn, org_id, ids).await?),
         None => None,
     };
+    let supplier_ids = match &patch.supplier_ids {
+        Some(ids) => Some(check_suppliers(&txn, org_id, "supplier_ids", ids).await?),
+        None => None,
+    };
     let controls = match &patch.controls {
         Some(wanted) => Some(links::check_controls(&txn, org_id, wanted).await?),
         None => None,
@@ -160,6 +167,9 @@ pub async fn update(
     changes.track("status", &current.status, &status);
     if let Some(ids) = &asset_ids {
         changes.track("asset_ids", &before.asset_ids, ids);
+    }
+    if let Some(ids) = &supplier_ids {
+        changes.track("supplier_ids", &before.supplier_ids, ids);
     }
     if let Some(controls) = &controls {
         changes.track("controls", &before.controls, controls);
@@ -201,6 +211,9 @@ pub async fn update(
     if let Some(ids) = &asset_ids {
         links::set_assets(&txn, &updated, ids, true).await?;
     }
+    if let Some(ids) = &supplier_ids {
+        links::set_suppliers(&txn, &updated, ids, true).await?;
+    }
     if let Some(controls) = &controls {
         links::set_controls(&txn, &updated, controls, true).await?;
     }
@@ -208,6 +221,10 @@ pub async fn update(
     loaded
         .assets
         .insert(updated.id.clone(), asset_ids.unwrap_or(before.asset_ids));
+    loaded.suppliers.insert(
+        updated.id.clone(),
+        supplier_ids.unwrap_or(before.supplier_ids),
+    );
     loaded
         .controls
         .insert(updated.id.clone(), controls.unwrap_or(before.controls));
