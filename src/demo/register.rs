@@ -116,6 +116,7 @@ fn asset(name: String, kind: AssetKind, classification: Classification) -> NewAs
         external_ref: None,
         in_scope: true,
         status: AssetStatus::Active,
+        supplier_id: None,
     }
 }
 
@@ -228,6 +229,7 @@ pub(super) async fn add_register(
                 threat: None,
                 vulnerability: None,
                 asset_ids,
+                supplier_ids: Vec::new(),
                 owner_id: Some(members.editor.id.clone()),
                 inherent: Some(inherent),
                 residual,
