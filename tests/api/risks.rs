@@ -386,6 +386,7 @@ async fn links_to_another_organization_are_not_found() {
             problem["detail"].as_str().unwrap_or("").contains(named),
             "{problem}"
         );
+        assert_eq!(problem["errors"][0]["field"], named, "{problem}");
     }
     let risk = new_risk(&app, &org, rated("Ours", 2, 2)).await;
     assert_problem(

@@ -11,8 +11,9 @@ use sea_orm::{
 use crate::{
     domain::{control::ControlStatus, risk::RiskControlRole},
     error::{AppError, Result},
+    service::members_check::check_member,
 };
-use entity::{asset, control, membership, risk, risk_asset, risk_control, risk_supplier};
+use entity::{control, risk, risk_asset, risk_control, risk_supplier};
 
 /// A control treating a risk, with what the registers show of it.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -31,24 +32,7 @@ pub(super) async fn check_assets<C: ConnectionTrait>(
     org_id: &str,
     ids: &[String],
 ) -> Result<Vec<String>> {
-    let mut ids = ids.to_vec();
-    ids.sort();
-    ids.dedup();
-    if ids.is_empty() {
-        return Ok(ids);
-    }
-    let found: Vec<String> = asset::Entity::find()
-        .select_only()
-        .column(asset::Column::Id)
-        .filter(asset::Column::OrganizationId.eq(org_id))
-        .filter(asset::Column::Id.is_in(ids.clone()))
-        .into_tuple()
-        .all(conn)
-        .await?;
-    if ids.iter().any(|id| !found.contains(id)) {
-        return Err(AppError::NotFound("asset_ids"));
-    }
-    Ok(ids)
+    crate::service::assets::check_assets(conn, org_id, "asset_ids", ids).await
 }
 
 /// 404 naming `owner_id` unless the user is a member of the organization.
@@ -57,15 +41,10 @@ pub(super) async fn check_owner<C: ConnectionTrait>(
     org_id: &str,
     owner_id: Option<&str>,
 ) -> Result<()> {
-    let Some(owner_id) = owner_id else {
-        return Ok(());
-    };
-    let member = membership::Entity::find()
-        .filter(membership::Column::OrganizationId.eq(org_id))
-        .filter(membership::Column::UserId.eq(owner_id))
-        .one(conn)
-        .await?;
-    member.map(drop).ok_or(AppError::NotFound("owner_id"))
+    match owner_id {
+        Some(owner_id) => check_member(conn, org_id, "owner_id", owner_id).await,
+        None => Ok(()),
+    }
 }
 
 /// The treating controls sorted by id (a control named twice keeps its last role), each
@@ -89,7 +68,10 @@ pub(super) async fn check_controls<C: ConnectionTrait>(
         .all(conn)
         .await?;
     if found.len() != roles.len() {
-        return Err(AppError::NotFound("controls"));
+        return Err(AppError::not_found_field(
+            "controls",
+            "names a control that is not one of this organization's",
+        ));
     }
     Ok(found
         .into_iter()
