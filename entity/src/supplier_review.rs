@@ -2,7 +2,7 @@
 
 use sea_orm::entity::prelude::*;
 
-use crate::values::{ReviewDecision, SupplierReviewStatus};
+use crate::values::{SupplierReviewDecision, SupplierReviewStatus};
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "supplier_reviews")]
@@ -13,7 +13,7 @@ pub struct Model {
     pub supplier_id: String,
     pub due: Date,
     pub status: SupplierReviewStatus,
-    pub decision: Option<ReviewDecision>,
+    pub decision: Option<SupplierReviewDecision>,
     pub conditions: Option<String>,
     /// The reviewing member's user id (an auditor or admin, never the supplier's owner).
     pub reviewer_id: Option<String>,

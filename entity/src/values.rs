@@ -270,7 +270,7 @@ stored_enum!(
 
 stored_enum!(
     /// The outcome of a completed supplier review.
-    ReviewDecision {
+    SupplierReviewDecision {
         Approved => "approved",
         ApprovedWithConditions => "approved_with_conditions",
         Rejected => "rejected",

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use super::wire::wire_enum;
 
 pub use entity::values::{
-    Criticality, ReviewDecision, SupplierKind, SupplierReviewStatus, SupplierStatus,
+    Criticality, SupplierKind, SupplierReviewDecision, SupplierReviewStatus, SupplierStatus,
 };
 
 wire_enum!(
@@ -118,12 +118,12 @@ pub fn review_next(from: SupplierReviewStatus) -> &'static [SupplierReviewStatus
 /// What completing a review needs: a decision, and conditions for an approval with
 /// conditions; `Err((field, message))` otherwise.
 pub fn check_completion(
-    decision: Option<ReviewDecision>,
+    decision: Option<SupplierReviewDecision>,
     conditions: Option<&str>,
 ) -> Result<(), (&'static str, &'static str)> {
     match decision {
         None => Err(("decision", "is required to complete a review")),
-        Some(ReviewDecision::ApprovedWithConditions)
+        Some(SupplierReviewDecision::ApprovedWithConditions)
             if conditions.is_none_or(|c| c.trim().is_empty()) =>
         {
             Err((
@@ -208,15 +208,23 @@ mod tests {
         assert!(review_next(Completed).is_empty());
         let table = [
             (Option::None, Option::None, Some("decision")),
-            (Some(ReviewDecision::Approved), Option::None, Option::None),
-            (Some(ReviewDecision::Rejected), Option::None, Option::None),
             (
-                Some(ReviewDecision::ApprovedWithConditions),
+                Some(SupplierReviewDecision::Approved),
+                Option::None,
+                Option::None,
+            ),
+            (
+                Some(SupplierReviewDecision::Rejected),
+                Option::None,
+                Option::None,
+            ),
+            (
+                Some(SupplierReviewDecision::ApprovedWithConditions),
                 Some("  "),
                 Some("conditions"),
             ),
             (
-                Some(ReviewDecision::ApprovedWithConditions),
+                Some(SupplierReviewDecision::ApprovedWithConditions),
                 Some("MFA"),
                 Option::None,
             ),

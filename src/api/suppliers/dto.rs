@@ -7,8 +7,8 @@ use uuid::Uuid;
 
 use crate::{
     domain::supplier::{
-        Certification, CertificationScheme, Criticality, DataAccess, ReviewDecision, SupplierKind,
-        SupplierStatus,
+        Certification, CertificationScheme, Criticality, DataAccess, SupplierKind,
+        SupplierReviewDecision, SupplierStatus,
     },
     error::{AppError, Result},
     page_schema,
@@ -58,7 +58,7 @@ pub struct SupplierLastReview {
     /// The review's id.
     pub id: String,
     /// Its decision.
-    pub decision: Option<ReviewDecision>,
+    pub decision: Option<SupplierReviewDecision>,
     /// When it was completed.
     pub completed_at: DateTime<Utc>,
     /// Who reviewed.

@@ -14,7 +14,7 @@ use crate::{
         pagination::{PageQuery, list_response},
         responses::{Conflict, IdempotencyHeader, IfMatchHeader, ok_with_etag},
     },
-    domain::supplier::{ReviewDecision, SupplierReviewStatus},
+    domain::supplier::{SupplierReviewDecision, SupplierReviewStatus},
     error::{AppError, Result},
     page_schema,
     service::suppliers::reviews::{self, NewReview, ReviewPatch, ReviewView},
@@ -35,7 +35,7 @@ pub struct SupplierReview {
     /// Where it stands.
     pub status: SupplierReviewStatus,
     /// Its outcome, once completed.
-    pub decision: Option<ReviewDecision>,
+    pub decision: Option<SupplierReviewDecision>,
     /// The conditions of an `approved_with_conditions` decision.
     pub conditions: Option<String>,
     /// The user id of the reviewing auditor or admin.
@@ -100,7 +100,7 @@ pub struct SupplierReviewCreate {
     #[schema(default = "planned")]
     pub status: SupplierReviewStatus,
     /// Its outcome: only with `completed`, where it is required.
-    pub decision: Option<ReviewDecision>,
+    pub decision: Option<SupplierReviewDecision>,
     /// Conditions, required for `approved_with_conditions`.
     pub conditions: Option<String>,
     /// The user id of an auditor or admin of the organization who does not own the supplier
@@ -140,8 +140,8 @@ pub struct SupplierReviewUpdate {
     pub status: Option<SupplierReviewStatus>,
     /// The outcome, with `completed`.
     #[serde(default, deserialize_with = "crate::api::fields::nullable")]
-    #[schema(value_type = Option<ReviewDecision>, nullable)]
-    pub decision: Option<Option<ReviewDecision>>,
+    #[schema(value_type = Option<SupplierReviewDecision>, nullable)]
+    pub decision: Option<Option<SupplierReviewDecision>>,
     /// Conditions of an `approved_with_conditions` decision.
     #[serde(default, deserialize_with = "crate::api::fields::nullable")]
     #[schema(value_type = Option<String>, nullable)]

@@ -18,8 +18,8 @@ use crate::{
         principal::Principal,
         role::Action,
         supplier::{
-            self as rules, Certification, Criticality, DataAccess, ReviewDecision, SupplierKind,
-            SupplierReviewStatus, SupplierStatus,
+            self as rules, Certification, Criticality, DataAccess, SupplierKind,
+            SupplierReviewDecision, SupplierReviewStatus, SupplierStatus,
         },
         webhook::EventType,
     },
@@ -45,7 +45,7 @@ pub use patch::{SupplierPatch, update};
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct ReviewSummary {
     pub id: String,
-    pub decision: Option<ReviewDecision>,
+    pub decision: Option<SupplierReviewDecision>,
     pub completed_at: DateTime<Utc>,
     pub reviewer_id: Option<String>,
 }

@@ -11,7 +11,7 @@ use crate::{
     domain::{
         principal::Principal,
         role::{Action, Role},
-        supplier::{self as rules, ReviewDecision, SupplierReviewStatus},
+        supplier::{self as rules, SupplierReviewDecision, SupplierReviewStatus},
         webhook::EventType,
     },
     error::{AppError, Result},
@@ -47,7 +47,7 @@ fn view(review: supplier_review::Model) -> Result<ReviewView> {
 pub struct NewReview {
     pub due: NaiveDate,
     pub status: SupplierReviewStatus,
-    pub decision: Option<ReviewDecision>,
+    pub decision: Option<SupplierReviewDecision>,
     pub conditions: Option<String>,
     pub reviewer_id: Option<String>,
     pub evidence_ids: Vec<String>,
@@ -58,7 +58,7 @@ pub struct NewReview {
 pub struct ReviewPatch {
     pub due: Option<NaiveDate>,
     pub status: Option<SupplierReviewStatus>,
-    pub decision: Option<Option<ReviewDecision>>,
+    pub decision: Option<Option<SupplierReviewDecision>>,
     pub conditions: Option<Option<String>>,
     pub reviewer_id: Option<Option<String>>,
     /// Replaces the set.
@@ -124,7 +124,7 @@ async fn check_reviewer<C: ConnectionTrait>(
 fn check_completing(
     principal: &Principal,
     role: Role,
-    decision: Option<ReviewDecision>,
+    decision: Option<SupplierReviewDecision>,
     conditions: Option<&str>,
     reviewer_id: Option<&str>,
 ) -> Result<()> {
@@ -147,7 +147,7 @@ fn check_completing(
 /// A decision belongs to a completed review only.
 fn check_decision_timing(
     status: SupplierReviewStatus,
-    decision: Option<ReviewDecision>,
+    decision: Option<SupplierReviewDecision>,
 ) -> Result<()> {
     if decision.is_some() && status != SupplierReviewStatus::Completed {
         return Err(AppError::invalid(
