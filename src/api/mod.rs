@@ -156,6 +156,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
                         .service(findings::finding_delete)
                         .service(assets::asset_list)
                         .service(assets::asset_create)
+                        .service(assets::bom::asset_import)
                         .service(assets::asset_get)
                         .service(assets::asset_update)
                         .service(assets::asset_delete)

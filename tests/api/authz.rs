@@ -63,6 +63,7 @@ fn rule(operation_id: &str) -> Option<Rule> {
         "finding_delete" => Org(Action::Administer),
         "asset_list" | "asset_get" | "asset_lineage_get" => Org(Action::Read),
         "asset_create" | "asset_update" => Org(Action::ChangeRisks),
+        "asset_import" => Org(Action::ChangeRisks),
         "asset_delete" => Org(Action::Administer),
         "readiness_list" | "readiness_get" | "readiness_history_list" => Org(Action::Read),
         "readiness_history_create" => Org(Action::ChangeControls),
@@ -332,6 +333,8 @@ async fn request_body(app: &TestApp, operation_id: &str) -> Option<Value> {
         "finding_update" => json!({"owner": format!("owner-{unique}@example.com")}),
         "asset_create" => json!({"name": "New asset", "kind": "dataset"}),
         "asset_update" => json!({"description": format!("updated {unique}")}),
+        "asset_import" => json!({"bomFormat": "CycloneDX", "specVersion": "1.6",
+            "serialNumber": format!("urn:uuid:{}", uuid::Uuid::now_v7()), "components": []}),
         "webhook_create" => {
             json!({"url": format!("http://127.0.0.1:9/{unique}"), "events": ["control.updated"]})
         }
