@@ -20,6 +20,7 @@ pub mod rendered;
 pub mod responses;
 pub mod risk_templates;
 pub mod risks;
+pub mod suppliers;
 pub mod throttle;
 pub mod users;
 pub mod webhooks;
@@ -86,6 +87,7 @@ Errors are RFC 9457 `application/problem+json`. Lists use cursor pagination (`li
         (name = "risk-templates", description = "The shipped catalog of AI risk scenarios, starting points for the risk register"),
         (name = "audit", description = "The audit trail of every change"),
         (name = "risks", description = "The risk matrix, the risk register, acceptance and the treatment plan"),
+        (name = "suppliers", description = "Suppliers, their data access, certifications and security reviews"),
         (name = "webhooks", description = "Signed outbound events (Standard Webhooks 1.0) for ticketing and automation"),
     )
 )]
@@ -175,6 +177,15 @@ pub fn configure(cfg: &mut ServiceConfig) {
                         .service(risks::risk_acceptance_create)
                         .service(risks::risk_acceptance_delete)
                         .service(risks::register::risk_treatment_plan_get)
+                        .service(suppliers::supplier_list)
+                        .service(suppliers::supplier_create)
+                        .service(suppliers::supplier_get)
+                        .service(suppliers::supplier_update)
+                        .service(suppliers::supplier_delete)
+                        .service(suppliers::reviews::supplier_review_list)
+                        .service(suppliers::reviews::supplier_review_create)
+                        .service(suppliers::reviews::supplier_review_get)
+                        .service(suppliers::reviews::supplier_review_update)
                         .service(webhooks::webhook_list)
                         .service(webhooks::webhook_create)
                         .service(webhooks::webhook_get)

@@ -12,5 +12,6 @@ pub mod principal;
 pub mod readiness;
 pub mod risk;
 pub mod role;
+pub mod supplier;
 pub mod webhook;
 mod wire;

@@ -20,6 +20,7 @@ pub mod readiness;
 pub mod risk_templates;
 pub mod risks;
 pub mod stats;
+pub mod suppliers;
 pub mod tokens;
 pub mod version;
 pub mod webhook_worker;

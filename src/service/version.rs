@@ -35,6 +35,8 @@ versioned!(
     organization,
     risk,
     service_account,
+    supplier,
+    supplier_review,
     user,
     webhook_endpoint
 );

@@ -65,6 +65,12 @@ fn rule(operation_id: &str) -> Option<Rule> {
         "asset_create" | "asset_update" => Org(Action::ChangeRisks),
         "asset_import" => Org(Action::ChangeRisks),
         "asset_delete" => Org(Action::Administer),
+        "supplier_list" | "supplier_get" => Org(Action::Read),
+        "supplier_create" | "supplier_update" => Org(Action::ChangeRisks),
+        "supplier_delete" => Org(Action::Administer),
+        "supplier_review_list" | "supplier_review_get" => Org(Action::Read),
+        // Completing is for the reviewer or an admin; the walk's changes do not complete.
+        "supplier_review_create" | "supplier_review_update" => Org(Action::ChangeFindings),
         "readiness_list" | "readiness_get" | "readiness_history_list" => Org(Action::Read),
         "readiness_history_create" => Org(Action::ChangeControls),
         "risk_matrix_get" | "risk_list" | "risk_get" | "risk_treatment_plan_get" => {
@@ -244,6 +250,27 @@ async fn concrete_path(
             .await;
         path = path.replace("{asset_id}", &id_of(&asset));
     }
+    if path.contains("{supplier_id}") {
+        // Deleting removes it: each case gets its own.
+        let suppliers = format!("/api/v1/organizations/{}/suppliers", world.org);
+        let name = format!("Walked {}", uuid::Uuid::now_v7().simple());
+        let supplier = json!({"name": name, "kind": "saas"});
+        let res = app.post(&suppliers, &app.admin_token, &supplier).await;
+        let id = id_of(&crate::helpers::body(res).await);
+        if path.contains("{review_id}") {
+            let review = json!({"due": "2026-12-31"});
+            let res = app
+                .post(
+                    &format!("{suppliers}/{id}/reviews"),
+                    &app.admin_token,
+                    &review,
+                )
+                .await;
+            let review_id = id_of(&crate::helpers::body(res).await);
+            path = path.replace("{review_id}", &review_id);
+        }
+        path = path.replace("{supplier_id}", &id);
+    }
     if path.contains("{risk_id}") {
         // Deleting and accepting change the risk: each case gets its own, retained.
         let risks = format!("/api/v1/organizations/{}/risks", world.org);
@@ -335,6 +362,10 @@ async fn request_body(app: &TestApp, operation_id: &str) -> Option<Value> {
         "asset_update" => json!({"description": format!("updated {unique}")}),
         "asset_import" => json!({"bomFormat": "CycloneDX", "specVersion": "1.6",
             "serialNumber": format!("urn:uuid:{}", uuid::Uuid::now_v7()), "components": []}),
+        "supplier_create" => json!({"name": format!("Supplier {unique}"), "kind": "cloud"}),
+        "supplier_update" => json!({"services": format!("updated {unique}")}),
+        "supplier_review_create" => json!({"due": "2026-12-31"}),
+        "supplier_review_update" => json!({"conditions": format!("checked {unique}")}),
         "webhook_create" => {
             json!({"url": format!("http://127.0.0.1:9/{unique}"), "events": ["control.updated"]})
         }

@@ -145,6 +145,22 @@ async fn an_ml_bom_imports_its_models_datasets_and_the_platform_they_use() {
     assert_eq!(hashes[0]["alg"], "SHA-256");
     let references: Value = serde_json::from_str(&row.external_references).unwrap();
     assert_eq!(references[0]["type"], "model-card");
+    let suppliers = report["suppliers_created"].as_array().unwrap();
+    assert_eq!(suppliers.len(), 1);
+    assert_eq!(suppliers[0]["name"], "Acme AI");
+    assert_eq!(row.supplier_id.as_deref(), suppliers[0]["id"].as_str());
+    let supplier = app
+        .get_json(
+            &org.path(&format!(
+                "/suppliers/{}",
+                suppliers[0]["id"].as_str().unwrap()
+            )),
+            &org.viewer.token,
+        )
+        .await;
+    assert_eq!(supplier["kind"], "ai_model_provider");
+    let tickets_row = stored(&app, tickets["id"].as_str().unwrap()).await;
+    assert_eq!(tickets_row.supplier_id, None);
 
     let actions = app
         .audit_actions(&org.id, "limit=100", &org.admin.token)
@@ -169,6 +185,7 @@ async fn the_next_runs_bom_updates_adds_retires_and_leaves_the_rest_alone() {
 
     let report = import(&app, &org, V2).await;
     assert_eq!(counts(&report), (1, 1, 1, 2, 2));
+    assert_eq!(report["suppliers_created"], json!([]), "found by name");
     let after = assets(&app, &org).await;
     let model = &after["support-assistant-model"];
     assert_eq!(report["updated"]["ids"], json!([model["id"]]));
@@ -376,6 +393,7 @@ async fn the_export_is_a_1_6_bom_that_imports_elsewhere_as_the_same_assets() {
     let datasets = &component["modelCard"]["modelParameters"]["datasets"];
     assert_eq!(datasets.as_array().map(Vec::len), Some(2));
     assert_eq!(component["hashes"][0]["alg"], "SHA-256");
+    assert_eq!(component["supplier"]["name"], "Acme AI");
 
     let only_datasets = export(&app, &org, "?kind=dataset").await;
     assert_cyclonedx_1_6(&only_datasets);
@@ -387,6 +405,7 @@ async fn the_export_is_a_1_6_bom_that_imports_elsewhere_as_the_same_assets() {
     let other = app.org_with(ISO_27001).await;
     let report = import(&app, &other, &bom.to_string()).await;
     assert_eq!(counts(&report), (4, 0, 0, 0, 0));
+    assert_eq!(report["suppliers_created"][0]["name"], "Acme AI");
     let theirs = assets(&app, &other).await;
     let keys = [
         "kind",

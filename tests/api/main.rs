@@ -26,4 +26,5 @@ mod readiness;
 mod risk_readiness;
 mod risk_templates;
 mod risks;
+mod suppliers;
 mod webhooks;

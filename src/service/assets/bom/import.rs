@@ -13,14 +13,16 @@ use serde_json::json;
 use super::{IN_CHUNK, bom_error};
 use crate::{
     domain::{
-        asset::{AssetStatus, Classification},
+        asset::{AssetKind, AssetStatus, Classification},
         cyclonedx::{self, Bom, Component},
         principal::Principal,
         role::Action,
+        supplier::SupplierKind,
         webhook::EventType,
     },
     error::{Result, ResultExt},
     service::{
+        self,
         assets::{EXTERNAL_REF_TAKEN, locations_json},
         audit::{self, AuditRecord, Changes},
         authz, changes,
@@ -209,7 +211,7 @@ async fn apply<C: ConnectionTrait>(
         skipped: bom.skipped,
         suppliers_created: Vec::new(),
     };
-    let suppliers: HashMap<String, String> = HashMap::new();
+    let suppliers = suppliers(conn, principal, org_id, bom, &mut report).await?;
     let now = db::now();
     let mut writes = Writes::default();
     let mut given: HashSet<&str> = HashSet::new();
@@ -314,6 +316,49 @@ async fn apply<C: ConnectionTrait>(
     )
     .await?;
     Ok(report)
+}
+
+/// The supplier of a component's kind, when its name is new.
+fn supplier_kind(kind: AssetKind) -> SupplierKind {
+    match kind {
+        AssetKind::MlModel => SupplierKind::AiModelProvider,
+        AssetKind::Dataset => SupplierKind::DataProvider,
+        AssetKind::MlPlatform => SupplierKind::MlPlatform,
+        _ => SupplierKind::Other,
+    }
+}
+
+/// The ids of the components' suppliers by name: found by name, or created (of the kind of
+/// the first component naming them) and listed in the report. One lookup per distinct name.
+async fn suppliers<C: ConnectionTrait>(
+    conn: &C,
+    principal: &Principal,
+    org_id: &str,
+    bom: &Bom,
+    report: &mut ImportReport,
+) -> Result<HashMap<String, String>> {
+    let mut ids = HashMap::new();
+    for c in &bom.components {
+        let Some(name) = c.supplier.as_ref().filter(|n| !ids.contains_key(*n)) else {
+            continue;
+        };
+        let (supplier, created) = service::suppliers::find_or_create_by_name(
+            conn,
+            principal,
+            org_id,
+            name,
+            supplier_kind(c.kind),
+        )
+        .await?;
+        if created {
+            report.suppliers_created.push(CreatedSupplier {
+                id: supplier.id.clone(),
+                name: supplier.name.clone(),
+            });
+        }
+        ids.insert(name.clone(), supplier.id);
+    }
+    Ok(ids)
 }
 
 /// Where a new asset belongs and what it links to.
