@@ -7,7 +7,10 @@
 //! `cargo bench --bench bom_import` (`BOM_COMPONENTS` changes the size).
 
 use std::{
-    sync::{Arc, atomic::{AtomicU64, Ordering}},
+    sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering},
+    },
     time::Instant,
 };
 
@@ -33,7 +36,9 @@ fn generated_bom(components: usize, run: u32) -> Value {
         }));
     }
     for m in 0..models {
-        let refs: Vec<Value> = (0..3).map(|k| json!({"ref": format!("data-{}", (m * 3 + k) % datasets)})).collect();
+        let refs: Vec<Value> = (0..3)
+            .map(|k| json!({"ref": format!("data-{}", (m * 3 + k) % datasets)}))
+            .collect();
         list.push(json!({
             "type": "machine-learning-model", "bom-ref": format!("model-{m}"), "name": format!("model {m}"),
             "version": format!("1.{run}.0"),
@@ -78,12 +83,19 @@ async fn run(url: &str, components: usize) -> Result<(), Error> {
     let client = reqwest::Client::new();
     let tokens: Value = client
         .post(format!("{base}/api/v1/auth/token"))
-        .form(&[("grant_type", "password"), ("username", EMAIL), ("password", PASSWORD)])
+        .form(&[
+            ("grant_type", "password"),
+            ("username", EMAIL),
+            ("password", PASSWORD),
+        ])
         .send()
         .await?
         .json()
         .await?;
-    let token = tokens["access_token"].as_str().ok_or("no access token")?.to_owned();
+    let token = tokens["access_token"]
+        .as_str()
+        .ok_or("no access token")?
+        .to_owned();
     let org: Value = client
         .post(format!("{base}/api/v1/organizations"))
         .bearer_auth(&token)
@@ -93,7 +105,10 @@ async fn run(url: &str, components: usize) -> Result<(), Error> {
         .json()
         .await?;
     let org_id = org["id"].as_str().ok_or("no organization id")?;
-    println!("components: {components}; peak RSS before: {:.1} MiB", peak_rss_mib());
+    println!(
+        "components: {components}; peak RSS before: {:.1} MiB",
+        peak_rss_mib()
+    );
     println!("| import | HTTP | created | updated | unchanged | time | statements | peak RSS |");
     println!("| --- | --- | --- | --- | --- | --- | --- | --- |");
     for (label, run, dry_run) in [
@@ -106,7 +121,9 @@ async fn run(url: &str, components: usize) -> Result<(), Error> {
         let before = queries.load(Ordering::Relaxed);
         let started = Instant::now();
         let res = client
-            .post(format!("{base}/api/v1/organizations/{org_id}/assets/import?dry_run={dry_run}"))
+            .post(format!(
+                "{base}/api/v1/organizations/{org_id}/assets/import?dry_run={dry_run}"
+            ))
             .bearer_auth(&token)
             .header("content-type", "application/vnd.cyclonedx+json")
             .body(body.clone())

@@ -447,3 +447,26 @@ async fn the_export_is_a_1_6_bom_that_imports_elsewhere_as_the_same_assets() {
             .all(|r| r.source_bom.as_deref() == bom["serialNumber"].as_str())
     );
 }
+
+#[tokio::test]
+async fn other_methods_on_the_import_are_405_not_an_asset_id() {
+    let app = TestApp::spawn().await;
+    let org = app.org_with(ISO_27001).await;
+    for method in [
+        reqwest::Method::GET,
+        reqwest::Method::PATCH,
+        reqwest::Method::DELETE,
+    ] {
+        let res = app
+            .request(
+                method.clone(),
+                &org.path("/assets/import"),
+                Some(&org.editor.token),
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::METHOD_NOT_ALLOWED, "{method}");
+        assert_eq!(res.headers()["allow"], "POST");
+    }
+}

@@ -237,3 +237,11 @@ pub async fn asset_import(
     let report = bom::import(&ctx.db, &ctx.principal, &org.0, &bytes, query.dry_run).await?;
     Ok(HttpResponse::Ok().json(AssetImport::from(report)))
 }
+
+/// Another method on `…/assets/import` is 405 (without this route it would reach
+/// `…/assets/{asset_id}` with `import` as an id).
+pub async fn asset_import_other_methods() -> Result<HttpResponse> {
+    Err(AppError::MethodNotAllowed {
+        allow: "POST".to_owned(),
+    })
+}
