@@ -10,6 +10,7 @@ RUN mkdir -p src entity/src migration/src benches \
     && echo 'fn main() {}' > src/main.rs && echo 'fn main() {}' > benches/readiness.rs \
     && echo 'fn main() {}' > benches/webhooks.rs && echo 'fn main() {}' > benches/statements.rs \
     && echo 'fn main() {}' > benches/durability.rs \
+    && echo 'fn main() {}' > benches/bom_import.rs \
     && touch src/lib.rs entity/src/lib.rs migration/src/lib.rs \
     && cargo build --release --locked --bin annexa \
     && rm -rf src entity/src migration/src benches

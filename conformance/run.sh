@@ -4,6 +4,8 @@
 #   1. lint the document (Redocly CLI, conformance/redocly.yaml)
 #   2. generate a Python SDK (openapi-python-client) and run conformance/scenario.py
 #      with it against a live server
+#      and validate the inventory exported as a CycloneDX BOM (conformance/cyclonedx_check.py,
+#      cyclonedx-python-lib's strict 1.6 validator)
 #   3. generate TypeScript types (openapi-typescript) and type-check conformance/client.ts
 #   4. fuzz every operation of the live server with schemathesis and its conformance checks
 #
@@ -183,6 +185,16 @@ if [ -n "$gen_ok" ]; then
     fi
 else
     record "python sdk: scenario" FAIL "not run: no SDK"
+fi
+
+log "CycloneDX: import tests/api/fixtures/ml-bom-v1.json, validate the export (cyclonedx-python-lib)"
+CDX_ORG="$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1])).get("org_id", ""))' "$IDS" 2>/dev/null || true)"
+if ANNEXA_URL="$BASE" ANNEXA_ADMIN_EMAIL="$ADMIN_EMAIL" ANNEXA_ADMIN_PASSWORD="$ADMIN_PASSWORD" \
+    ANNEXA_FIXTURE="$ROOT/tests/api/fixtures/ml-bom-v1.json" ANNEXA_ORG_ID="$CDX_ORG" \
+    "$PY" "$CONF/cyclonedx_check.py"; then
+    record "cyclonedx: export validates (1.6)" PASS ""
+else
+    record "cyclonedx: export validates (1.6)" FAIL "see the check's output above"
 fi
 
 # --- 4. TypeScript types + type-check ----------------------------------------------------

@@ -158,6 +158,11 @@ pub fn configure(cfg: &mut ServiceConfig) {
                         .service(findings::finding_delete)
                         .service(assets::asset_list)
                         .service(assets::asset_create)
+                        .service(assets::bom::asset_import)
+                        .route(
+                            "/assets/import",
+                            actix_web::web::route().to(assets::bom::asset_import_other_methods),
+                        )
                         .service(assets::asset_get)
                         .service(assets::asset_update)
                         .service(assets::asset_delete)

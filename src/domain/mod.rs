@@ -4,6 +4,7 @@
 pub mod asset;
 pub mod audit_chain;
 pub mod control;
+pub mod cyclonedx;
 pub mod evidence;
 pub mod finding;
 pub mod identity;

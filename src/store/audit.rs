@@ -24,6 +24,25 @@ pub async fn insert<C: ConnectionTrait>(conn: &C, row: audit_event::ActiveModel)
     Ok(())
 }
 
+/// How many events one insert of [`insert_many`] carries (12 values each, well under
+/// SQLite's and PostgreSQL's limits on bound values).
+pub const INSERT_CHUNK: usize = 500;
+
+/// Inserts the events, in order, [`INSERT_CHUNK`] per statement.
+pub async fn insert_many<C: ConnectionTrait>(
+    conn: &C,
+    rows: Vec<audit_event::ActiveModel>,
+) -> Result<()> {
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        let chunk: Vec<_> = rows.by_ref().take(INSERT_CHUNK).collect();
+        audit_event::Entity::insert_many(chunk)
+            .exec_without_returning(conn)
+            .await?;
+    }
+    Ok(())
+}
+
 /// What [`update_and_insert`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Written {

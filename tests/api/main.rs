@@ -9,6 +9,7 @@ mod assets;
 mod audit_chain;
 mod authz;
 mod backup;
+mod bom;
 mod catalog;
 mod controls;
 mod demo;

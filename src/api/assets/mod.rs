@@ -19,6 +19,7 @@ use crate::{
     service::assets::{self, AssetFilter},
 };
 
+pub mod bom;
 pub mod csv;
 pub mod dto;
 
@@ -29,15 +30,18 @@ const ASSET_ID: &str = "The asset's id";
 /// List assets.
 ///
 /// A page of JSON by default; with `Accept: text/csv`, the whole inventory matching the
-/// filters as one RFC 4180 document with a header row (not paged; lists joined with `;`).
+/// filters as one RFC 4180 document with a header row (not paged; lists joined with `;`);
+/// with `Accept: application/vnd.cyclonedx+json`, the whole inventory matching the filters as
+/// a CycloneDX 1.6 BOM (docs/cyclonedx.md).
 #[utoipa::path(
     tag = "assets",
     params(OrgPath, AssetQuery, PageQuery),
     responses(
-        (status = 200, description = "A page of assets, or the inventory as CSV",
+        (status = 200, description = "A page of assets, or the inventory as CSV or as a CycloneDX BOM",
             content(
                 (AssetPage = "application/json"),
                 (String = "text/csv", example = json!(csv::ASSET_CSV_EXAMPLE)),
+                (bom::CycloneDxBom = "application/vnd.cyclonedx+json"),
             ),
             headers(("Link" = String, description = "`<…>; rel=\"next\"` when more pages follow (JSON)"))),
     )
@@ -51,6 +55,9 @@ pub async fn asset_list(
     page: web::Query<PageQuery>,
 ) -> Result<HttpResponse> {
     let filter = AssetFilter::from(query.into_inner());
+    if bom::wants_cyclonedx(&req) {
+        return bom::export(&ctx, &org.0, &filter).await;
+    }
     if wants_csv(&req) {
         let rows = assets::inventory(&ctx.db, &ctx.principal, &org.0, &filter).await?;
         let rows: Vec<Asset> = rows.into_iter().map(Asset::from).collect();

@@ -28,6 +28,7 @@ use crate::{
 };
 use entity::{asset as asset_row, asset_derivation, risk_asset};
 
+pub mod bom;
 mod lineage;
 mod list;
 mod patch;

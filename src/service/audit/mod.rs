@@ -100,7 +100,48 @@ pub(crate) async fn chained_row<C: ConnectionTrait>(
     request_id: Option<&str>,
     event: AuditRecord<'_>,
 ) -> Result<entity::audit_event::ActiveModel> {
-    let (seq, prev_hash) = match store::audit::append_head(conn, event.organization_id).await? {
+    let head = store::audit::append_head(conn, event.organization_id).await?;
+    Ok(row_after(head, actor, request_id, event).0)
+}
+
+/// Writes `events`, all of organization `org_id`, with the caller as actor, chained in order:
+/// one read of the chain's head and one insert per [`store::audit::INSERT_CHUNK`] events,
+/// however many they are (an import's per-asset events).
+pub async fn record_many<C: ConnectionTrait>(
+    conn: &C,
+    actor: &Principal,
+    org_id: &str,
+    events: Vec<AuditRecord<'_>>,
+) -> Result<()> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    if events.iter().any(|e| e.organization_id != Some(org_id)) {
+        return Err(crate::error::AppError::internal(
+            "events of several chains recorded together",
+        ));
+    }
+    let name = actor.actor();
+    let request_id = actor.request_id.as_deref();
+    let mut head = store::audit::append_head(conn, Some(org_id)).await?;
+    let mut rows = Vec::with_capacity(events.len());
+    for event in events {
+        let (row, next) = row_after(head, &name, request_id, event);
+        rows.push(row);
+        head = Some(next);
+    }
+    store::audit::insert_many(conn, rows).await
+}
+
+/// The row of `event` appended after `head` (its chain's last `chain_seq` and hash, `None`
+/// while empty), and the chain's new head.
+fn row_after(
+    head: Option<(i64, String)>,
+    actor: &str,
+    request_id: Option<&str>,
+    event: AuditRecord<'_>,
+) -> (entity::audit_event::ActiveModel, (i64, String)) {
+    let (seq, prev_hash) = match head {
         Some((seq, hash)) => (seq + 1, hash),
         None => (1, audit_chain::GENESIS.to_owned()),
     };
@@ -120,7 +161,7 @@ pub(crate) async fn chained_row<C: ConnectionTrait>(
         request_id,
         prev_hash: &prev_hash,
     });
-    Ok(entity::audit_event::ActiveModel {
+    let row = entity::audit_event::ActiveModel {
         id: Set(id),
         organization_id: Set(event.organization_id.map(str::to_owned)),
         at: Set(at),
@@ -132,8 +173,9 @@ pub(crate) async fn chained_row<C: ConnectionTrait>(
         request_id: Set(request_id.map(str::to_owned)),
         chain_seq: Set(Some(seq)),
         prev_hash: Set(Some(prev_hash)),
-        hash: Set(Some(hash)),
-    })
+        hash: Set(Some(hash.clone())),
+    };
+    (row, (seq, hash))
 }
 
 /// Filters of the audit trail.
