@@ -45,7 +45,8 @@ from annexa_api_client.api.evidence import (
 from annexa_api_client.api.findings import finding_create, finding_get, finding_update
 from annexa_api_client.api.members import member_create, member_list
 from annexa_api_client.api.organizations import organization_create
-from annexa_api_client.api.assets import asset_create, asset_lineage_get
+from annexa_api_client.api.assets import asset_create, asset_import, asset_lineage_get
+from annexa_api_client.api.suppliers import supplier_create
 from annexa_api_client.api.readiness import readiness_get
 from annexa_api_client.api.risk_templates import risk_template_get
 from annexa_api_client.api.risks import risk_create, risk_treatment_plan_get
@@ -59,7 +60,14 @@ from annexa_api_client.api.webhooks import (
 from annexa_api_client.models import (
     Asset,
     AssetCreate,
+    AssetImport,
     AssetKind,
+    Criticality,
+    CycloneDxBom,
+    DataAccess,
+    Supplier,
+    SupplierCreate,
+    SupplierKind,
     AssetLineage,
     RatingInput,
     Risk,
@@ -580,6 +588,33 @@ def main() -> int:
     check([i.risk_id for i in plan.items] == [risk.id], f"treatment plan items: {[i.ref for i in plan.items]}")
     check(len(plan.items[0].planned_controls) > 0, "the plan lists no planned control")
 
+    step("import a CycloneDX ML-BOM into the inventory (generated function)")
+    fixture = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "api", "fixtures", "ml-bom-v1.json")
+    with open(fixture, encoding="utf-8") as f:
+        bom = CycloneDxBom.from_dict(json.load(f))
+    imported = expect(
+        asset_import.sync_detailed(org_id, client=editor, body=bom), 200, AssetImport, "POST /assets/import"
+    )
+    check(imported.created.count > 0, f"the import created {imported.created.count} assets")
+    check(len(imported.suppliers_created) > 0, "the BOM's supplier was not registered")
+
+    step("register a high-criticality supplier with training-data access and no DPA")
+    vendor = expect(
+        supplier_create.sync_detailed(
+            org_id,
+            client=editor,
+            body=SupplierCreate(
+                name="Labelling vendor",
+                kind=SupplierKind.DATA_PROVIDER,
+                criticality=Criticality.HIGH,
+                data_access=[DataAccess.TRAINING_DATA],
+            ),
+        ),
+        201,
+        Supplier,
+        "POST /suppliers",
+    )
+
     # --- readiness and SoA -------------------------------------------------
     step(f"read the readiness report for {FRAMEWORK}")
     report = expect(
@@ -590,6 +625,11 @@ def main() -> int:
     check(len(report.groups) > 0, "report has no groups")
     check(report.formula_version == 2, f"formula version {report.formula_version}")
     check(report.risk is not None and report.risk.open_risks == 1, f"risk section: {report.risk}")
+    supplier_blockers = {b.kind.value for b in report.blockers if b.supplier_id == str(vendor.id)}
+    check(
+        {"supplier_without_dpa", "supplier_review_overdue"} <= supplier_blockers,
+        f"the vendor's blockers are {supplier_blockers}",
+    )
 
     step("read the SoA as JSON (generated function)")
     soa = expect(
