@@ -9,7 +9,7 @@ use reqwest::{Response, StatusCode};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{Value, json};
 
-use crate::helpers::{ISO_27001, Org, TestApp, body, expect_status};
+use crate::helpers::{ISO_27001, Org, TestApp, assert_problem, body, expect_status};
 
 const V1: &str = include_str!("fixtures/ml-bom-v1.json");
 const V2: &str = include_str!("fixtures/ml-bom-v2.json");
@@ -468,5 +468,30 @@ async fn other_methods_on_the_import_are_405_not_an_asset_id() {
             .unwrap();
         assert_eq!(res.status(), StatusCode::METHOD_NOT_ALLOWED, "{method}");
         assert_eq!(res.headers()["allow"], "POST");
+    }
+}
+
+#[tokio::test]
+async fn a_bom_with_a_mistyped_header_is_refused_with_pointers() {
+    let app = TestApp::spawn().await;
+    let org = app.organization("Typed").await;
+    let path = format!("/api/v1/organizations/{org}/assets/import");
+    for (field, value) in [
+        ("metadata", json!([null, null])),
+        ("metadata", Value::Null),
+        ("version", json!("one")),
+        ("version", json!(0)),
+    ] {
+        let mut bom = json!({"bomFormat": "CycloneDX", "specVersion": "1.6",
+            "serialNumber": "urn:uuid:3e671687-395b-41f5-a30f-a58921a69b79",
+            "components": [], "dependencies": []});
+        bom[field] = value.clone();
+        let res = app.post(&path, &app.admin_token, &bom).await;
+        let problem = assert_problem(res, 422).await;
+        assert_eq!(
+            problem["errors"][0]["field"],
+            format!("/{field}"),
+            "{field}: {value}"
+        );
     }
 }

@@ -55,20 +55,20 @@ pub struct CycloneDxBom {
     pub spec_version: String,
     /// `urn:uuid:…`: with each component's `bom-ref` (else `purl`), the import's key.
     #[serde(rename = "serialNumber")]
-    #[schema(example = "urn:uuid:3e671687-395b-41f5-a30f-a58921a69b79")]
+    #[schema(value_type = String, example = "urn:uuid:3e671687-395b-41f5-a30f-a58921a69b79")]
     pub serial_number: Option<String>,
     /// The BOM's version.
-    #[schema(example = 1)]
+    #[schema(example = 1, minimum = 1)]
     pub version: Option<i64>,
     /// Its metadata (`timestamp`, `tools`…).
-    #[schema(value_type = Object)]
+    #[schema(value_type = Object, required = false)]
     pub metadata: Option<serde_json::Value>,
     /// Its components: `machine-learning-model`, `data`, `platform`… with `modelCard`, `data`
     /// (componentData), `hashes`, `externalReferences`, `supplier`.
-    #[schema(value_type = Vec<Object>)]
+    #[schema(value_type = Vec<Object>, required = false)]
     pub components: Option<Vec<serde_json::Value>>,
     /// What depends on what (`ref`, `dependsOn`).
-    #[schema(value_type = Vec<Object>)]
+    #[schema(value_type = Vec<Object>, required = false)]
     pub dependencies: Option<Vec<serde_json::Value>>,
 }
 

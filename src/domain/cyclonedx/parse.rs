@@ -226,6 +226,15 @@ pub fn parse(bytes: &[u8]) -> Result<Bom, BomError> {
     let spec_version = header(root)?;
     let mut problems = Vec::new();
     let serial_number = serial_number(root, &mut problems);
+    if root.get("metadata").is_some_and(|m| !m.is_object()) {
+        problems.push(Problem::new("/metadata", "must be an object"));
+    }
+    if root
+        .get("version")
+        .is_some_and(|v| !v.is_null() && v.as_i64().is_none_or(|n| n < 1))
+    {
+        problems.push(Problem::new("/version", "must be a positive integer"));
+    }
 
     let mut raws = Vec::new();
     if let Some(list) = root.get("components") {
